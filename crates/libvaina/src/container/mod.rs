@@ -1,0 +1,15 @@
+//! Containers: OCI spec generation from image config and flags, the lifecycle (create, start,
+//! stop, kill, remove, wait), exec sessions and logs.
+//!
+//! Runs containers through [`crate::runtime`] under a per-container [`crate::monitor`]; takes
+//! rootfs layers and config from [`crate::image`]; keeps its records in the state database.
+
+/// Tables owned by the container module.
+pub const SCHEMA: &str = "";
+
+/// Errors of container operations.
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    #[error("no container with name or ID {0:?} found: no such container")]
+    NotFound(String),
+}

@@ -1,0 +1,1 @@
+//! Networking (later issue): bridge networks over netlink, nftables rules, IP leases, DNS.

@@ -1,0 +1,1 @@
+//! Pods (later issue): groups of containers sharing namespaces, with vaina's own infra process.

@@ -1,0 +1,1 @@
+//! Volumes (later issue): named and anonymous volumes with the local driver.

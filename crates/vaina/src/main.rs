@@ -1,0 +1,81 @@
+//! `vaina`: the command line front end of libvaina. Parses flags, calls the engine, prints.
+//!
+//! This file owns the one mapping from errors to exit codes (Podman's: 125 engine error,
+//! 126 cannot invoke, 127 not found, else the container's own code).
+
+mod cli;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    // Rust ignores SIGPIPE by default; a CLI piped into `head` must die quietly instead.
+    cli::restore_sigpipe();
+    let args = match cli::Cli::try_parse_from(cli::normalize_args(std::env::args_os())) {
+        Ok(a) => a,
+        Err(e) => return usage_error(e),
+    };
+    cli::init_logging(&args.global);
+    let code = match cli::run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("Error: {}", error_chain(&err));
+            exit_code(&err)
+        }
+    };
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+/// Flag and command errors exit 125 with a one-line message, as Podman's do; help and
+/// version requests print and exit 0.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let msg = e.render().to_string();
+            let first = msg
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid usage")
+                .trim_start_matches("error: ")
+                .to_string();
+            eprintln!("Error: {first}");
+            eprintln!("See 'vaina --help'");
+            ExitCode::from(125)
+        }
+    }
+}
+
+/// The message of an error and its causes, one line, as Podman prints them (`a: b: c`).
+fn error_chain(err: &anyhow::Error) -> String {
+    let mut out = err.to_string();
+    for cause in err.chain().skip(1) {
+        let s = cause.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+    }
+    out
+}
+
+/// The single place where errors become exit codes.
+fn exit_code(err: &anyhow::Error) -> i32 {
+    if let Some(e) = err.downcast_ref::<cli::ExitStatus>() {
+        return e.0;
+    }
+    if let Some(e) = err.downcast_ref::<libvaina::Error>() {
+        return libvaina_exit_code(e);
+    }
+    125
+}
+
+fn libvaina_exit_code(_e: &libvaina::Error) -> i32 {
+    125
+}
