@@ -31,9 +31,7 @@ impl Format {
             return Format::Json;
         }
         let (table, body) = match f.strip_prefix("table") {
-            Some(rest) if rest.is_empty() => {
-                (true, default_table.trim_start_matches("table").trim_start())
-            }
+            Some("") => (true, default_table.trim_start_matches("table").trim_start()),
             Some(rest) if rest.starts_with(char::is_whitespace) => (true, rest.trim_start()),
             _ => (false, f),
         };
