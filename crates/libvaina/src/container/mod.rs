@@ -4,6 +4,9 @@
 //! Runs containers through [`crate::runtime`] under a per-container [`crate::monitor`]; takes
 //! rootfs layers and config from [`crate::image`]; keeps its records in the state database.
 
+pub mod options;
+pub mod spec;
+
 use crate::store::db::Db;
 use crate::Result;
 

@@ -4,6 +4,8 @@
 //! enum, flattened into [`Command`], and the glue that calls libvaina and prints the result.
 
 pub mod container;
+#[allow(dead_code)] // used by create/run as they land
+pub mod container_flags;
 pub mod image;
 pub mod output;
 pub mod registry;
