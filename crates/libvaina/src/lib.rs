@@ -15,6 +15,8 @@
 //! - [`monitor`]: the per-container monitor (conmon's role), run from the same binary
 //! - [`network`], [`pod`], [`volume`]: later issues
 
+#![recursion_limit = "256"]
+
 pub mod config;
 pub mod container;
 pub mod digest;
