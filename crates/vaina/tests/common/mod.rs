@@ -95,6 +95,10 @@ impl TestEnv {
                 "CONTAINERS_REGISTRIES_CONF",
                 self.config.join("registries.conf"),
             )
+            .env(
+                "CONTAINERS_REGISTRIES_CONF_DIR",
+                self.config.join("registries.conf.d"),
+            )
             .env("CONTAINERS_CONF", self.config.join("containers.conf"))
             .env("CONTAINERS_POLICY_JSON", self.config.join("policy.json"))
             .env("REGISTRY_AUTH_FILE", self.config.join("auth.json"))
