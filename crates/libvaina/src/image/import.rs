@@ -34,7 +34,11 @@ pub fn rfc3339_nano(t: chrono::DateTime<chrono::Utc>) -> String {
 
 impl Engine {
     /// Imports a root filesystem tarball read from `source` as a new image.
-    pub fn import_image(&mut self, source: &mut dyn Read, opts: &ImportOptions) -> Result<ImageRecord> {
+    pub fn import_image(
+        &mut self,
+        source: &mut dyn Read,
+        opts: &ImportOptions,
+    ) -> Result<ImageRecord> {
         let names = match &opts.reference {
             Some(r) => vec![normalize_name(r)?],
             None => vec![],
@@ -88,7 +92,8 @@ impl Engine {
             }],
             annotations: None,
         };
-        let mbytes = serde_json::to_vec(&manifest).map_err(|e| ImageError::Invalid(e.to_string()))?;
+        let mbytes =
+            serde_json::to_vec(&manifest).map_err(|e| ImageError::Invalid(e.to_string()))?;
         let mdigest = blobs.put_bytes(&mbytes)?;
         match self.commit_image_locked(&lock, &mdigest, &names) {
             Ok(r) => Ok(r),

@@ -97,25 +97,36 @@ impl<R: Read> Read for HashingReader<R> {
 
 /// Unpacks the (possibly compressed) layer `blob` into the empty directory `dest`, converting
 /// whiteouts to overlay form. `layer` names the layer in error messages.
-pub fn unpack_layer(blob: impl Read, dest: &Path, layer: &str) -> Result<UnpackedLayer, ImageError> {
+pub fn unpack_layer(
+    blob: impl Read,
+    dest: &Path,
+    layer: &str,
+) -> Result<UnpackedLayer, ImageError> {
     let stream = decompressed(blob).map_err(|e| ImageError::layer(layer, e))?;
     let mut hashing = HashingReader::new(stream);
     {
         let mut archive = tar::Archive::new(&mut hashing);
         let mut x = Extractor::new(dest, layer);
-        let entries = archive
-            .entries()
-            .map_err(|e| ImageError::layer(layer, e))?;
+        let entries = archive.entries().map_err(|e| ImageError::layer(layer, e))?;
         for entry in entries {
-            let mut entry = entry.map_err(|e| ImageError::layer(layer, format!("reading tar: {e}")))?;
+            let mut entry = entry.map_err(|e| tar_error(layer, e))?;
             x.entry(&mut entry)?;
         }
         x.finish()?;
     }
-    let (diff_id, size) = hashing
-        .finish()
-        .map_err(|e| ImageError::layer(layer, format!("reading tar: {e}")))?;
+    let (diff_id, size) = hashing.finish().map_err(|e| tar_error(layer, e))?;
     Ok(UnpackedLayer { diff_id, size })
+}
+
+/// A tar read error as one printable line (errors about corrupt headers quote raw bytes).
+fn tar_error(layer: &str, e: io::Error) -> ImageError {
+    let msg = e.to_string();
+    let msg = if msg.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+        msg
+    } else {
+        "invalid tar header".to_string()
+    };
+    ImageError::layer(layer, format!("reading tar: {msg}"))
 }
 
 /// Splits a tar path into normal components, refusing absolute paths and `..`.
@@ -235,7 +246,10 @@ impl<'a> Extractor<'a> {
         }
 
         let header = entry.header();
-        let mode = header.mode().map_err(|e| ImageError::layer(self.layer, e))? & 0o7777;
+        let mode = header
+            .mode()
+            .map_err(|e| ImageError::layer(self.layer, e))?
+            & 0o7777;
         let uid = header.uid().unwrap_or(0) as u32;
         let gid = header.gid().unwrap_or(0) as u32;
         let mtime = header.mtime().unwrap_or(0);
@@ -273,12 +287,14 @@ impl<'a> Extractor<'a> {
                     .open(&full)
                     .map_err(|e| self.io(&full, e))?;
                 let want = entry.size();
-                let got = io::copy(entry, &mut f)
-                    .map_err(|e| ImageError::layer(self.layer, format!("reading tar: {e}")))?;
+                let got = io::copy(entry, &mut f).map_err(|e| tar_error(self.layer, e))?;
                 if got < want && kind != T::GNUSparse {
                     return Err(ImageError::layer(
                         self.layer,
-                        format!("{}: unexpected end of data (truncated layer)", shown.display()),
+                        format!(
+                            "{}: unexpected end of data (truncated layer)",
+                            shown.display()
+                        ),
                     ));
                 }
                 self.owner(&full, uid, gid)?;
@@ -322,10 +338,9 @@ impl<'a> Extractor<'a> {
                     Ok(m) if !m.file_type().is_dir() => {}
                     Ok(_) => return Err(self.unsafe_entry(&shown, "hard link to a directory")),
                     Err(_) => {
-                        return Err(self.unsafe_entry(
-                            &shown,
-                            "hard link target is not in the layer",
-                        ))
+                        return Err(
+                            self.unsafe_entry(&shown, "hard link target is not in the layer")
+                        )
                     }
                 }
                 self.ensure_dirs(&shown, &parent)?;
@@ -376,9 +391,7 @@ impl<'a> Extractor<'a> {
                 Ok(m) if m.file_type().is_dir() => {
                     self.dirs.insert(cur.clone());
                 }
-                _ => {
-                    return Err(self.unsafe_entry(shown, "hard link target is not in the layer"))
-                }
+                _ => return Err(self.unsafe_entry(shown, "hard link target is not in the layer")),
             }
         }
         Ok(())
@@ -413,7 +426,11 @@ impl<'a> Extractor<'a> {
             .map_err(|e| self.io(path, e.into()))
     }
 
-    fn xattrs<R: Read>(&self, entry: &mut tar::Entry<'_, R>, path: &Path) -> Result<(), ImageError> {
+    fn xattrs<R: Read>(
+        &self,
+        entry: &mut tar::Entry<'_, R>,
+        path: &Path,
+    ) -> Result<(), ImageError> {
         let Ok(Some(exts)) = entry.pax_extensions() else {
             return Ok(());
         };
@@ -426,7 +443,11 @@ impl<'a> Extractor<'a> {
                 continue;
             }
             if let Err(e) = xattr::set(path, OsStr::from_bytes(name), ext.value_bytes()) {
-                log::debug!("{}: xattr {:?}: {e}", path.display(), OsStr::from_bytes(name));
+                log::debug!(
+                    "{}: xattr {:?}: {e}",
+                    path.display(),
+                    OsStr::from_bytes(name)
+                );
             }
         }
         Ok(())

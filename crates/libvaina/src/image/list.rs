@@ -30,7 +30,11 @@ pub struct ImageSummary {
 impl ImageSummary {
     /// Tagged names (`RepoTags`).
     pub fn repo_tags(&self) -> Vec<String> {
-        self.names.iter().filter(|n| !n.contains('@')).cloned().collect()
+        self.names
+            .iter()
+            .filter(|n| !n.contains('@'))
+            .cloned()
+            .collect()
     }
 
     /// `repository@digest` for each repository of the image and each manifest digest.
@@ -175,14 +179,18 @@ impl ImageFilter {
 
     /// Parses `key=value`; `before`/`since` name an image.
     pub fn parse(engine: &Engine, s: &str) -> Result<ImageFilter> {
-        let bad = || -> crate::Error { ImageError::Invalid(format!("invalid image filter {s:?}")).into() };
+        let bad = || -> crate::Error {
+            ImageError::Invalid(format!("invalid image filter {s:?}")).into()
+        };
         let (k, v) = s.split_once('=').ok_or_else(bad)?;
         let created_of = |name: &str| -> Result<i64> {
             let id = engine.resolve_image_id(name)?;
             let ns: i64 = engine
                 .db()?
                 .conn()
-                .query_row("SELECT created_ns FROM images WHERE id=?1", [&id], |r| r.get(0))
+                .query_row("SELECT created_ns FROM images WHERE id=?1", [&id], |r| {
+                    r.get(0)
+                })
                 .map_err(ImageError::from)?;
             Ok(ns)
         };
@@ -331,7 +339,10 @@ mod tests {
         assert!(reference_matches("f*", "localhost/foo:latest"));
         assert!(!reference_matches("bar", "localhost/foo:latest"));
         assert!(!reference_matches("foo:1", "localhost/foo:latest"));
-        assert!(reference_matches("busybox", "docker.io/library/busybox:latest"));
+        assert!(reference_matches(
+            "busybox",
+            "docker.io/library/busybox:latest"
+        ));
         assert!(glob("a[0-9]c", "a5c"));
         assert!(!glob("a[!0-9]c", "a5c"));
     }

@@ -9,7 +9,9 @@ use crate::{Engine, Result};
 use rusqlite::OptionalExtension;
 
 fn is_hex(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl Engine {
@@ -111,7 +113,10 @@ impl Engine {
                     return Ok(id);
                 }
             }
-        } else if let Some(id) = q("SELECT image_id FROM image_names WHERE name=?1", &r.to_string())? {
+        } else if let Some(id) = q(
+            "SELECT image_id FROM image_names WHERE name=?1",
+            &r.to_string(),
+        )? {
             return Ok(id);
         }
         Err(not_found())

@@ -55,8 +55,7 @@ impl Manifest {
             digest: digest.to_string(),
             reason,
         };
-        let v: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
         let mt = v.get("mediaType").and_then(|m| m.as_str()).unwrap_or("");
         if mt == OCI_INDEX || mt == DOCKER_LIST || v.get("manifests").is_some() {
             return Err(bad("is a manifest list, not an image manifest".into()));

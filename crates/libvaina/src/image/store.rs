@@ -93,9 +93,11 @@ impl Engine {
     pub fn image_record(&self, id: &str) -> Result<Option<ImageRecord>> {
         let conn = self.db()?.conn();
         let md: Option<String> = conn
-            .query_row("SELECT manifest_digest FROM images WHERE id=?1", [id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT manifest_digest FROM images WHERE id=?1",
+                [id],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(ImageError::from)?;
         let Some(md) = md else { return Ok(None) };
@@ -131,7 +133,9 @@ impl Engine {
         names: &[String],
     ) -> Result<ImageRecord> {
         let blobs = self.blobs()?;
-        let mbytes = blobs.read_blob(manifest_digest, MANIFEST_CAP).map_err(ImageError::from)?;
+        let mbytes = blobs
+            .read_blob(manifest_digest, MANIFEST_CAP)
+            .map_err(ImageError::from)?;
         let manifest = Manifest::parse(manifest_digest, &mbytes)?;
         let config_digest = manifest.config.digest.clone();
         if config_digest.algorithm() != "sha256" {
@@ -141,7 +145,9 @@ impl Engine {
             }
             .into());
         }
-        let cbytes = blobs.read_blob(&config_digest, CONFIG_CAP).map_err(ImageError::from)?;
+        let cbytes = blobs
+            .read_blob(&config_digest, CONFIG_CAP)
+            .map_err(ImageError::from)?;
         let config = ConfigSummary::parse(&config_digest, &cbytes)?;
         let diff_ids = &config.rootfs.diff_ids;
         if diff_ids.len() != manifest.layers.len() {
@@ -371,9 +377,11 @@ pub(crate) fn set_name(
     name: &str,
 ) -> Result<(), ImageError> {
     let current: Option<String> = tx
-        .query_row("SELECT image_id FROM image_names WHERE name=?1", [name], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT image_id FROM image_names WHERE name=?1",
+            [name],
+            |r| r.get(0),
+        )
         .optional()?;
     if current.as_deref() != Some(id) {
         tx.execute("DELETE FROM image_names WHERE name=?1", [name])?;
@@ -382,17 +390,18 @@ pub(crate) fn set_name(
             params![name, id],
         )?;
     }
-    let hist: String = tx.query_row(
-        "SELECT names_history FROM images WHERE id=?1",
-        [id],
-        |r| r.get(0),
-    )?;
+    let hist: String = tx.query_row("SELECT names_history FROM images WHERE id=?1", [id], |r| {
+        r.get(0)
+    })?;
     let mut h: Vec<String> = serde_json::from_str(&hist).unwrap_or_default();
     h.retain(|n| n != name);
     h.insert(0, name.to_string());
     tx.execute(
         "UPDATE images SET names_history=?2 WHERE id=?1",
-        params![id, serde_json::to_string(&h).unwrap_or_else(|_| "[]".into())],
+        params![
+            id,
+            serde_json::to_string(&h).unwrap_or_else(|_| "[]".into())
+        ],
     )?;
     Ok(())
 }

@@ -259,10 +259,10 @@ pub fn run(g: &GlobalOpts, a: ListArgs) -> CmdResult {
 
     let mut rows: Vec<Row> = images.iter().flat_map(|i| rows_of(i, a.no_trunc)).collect();
     match a.sort.as_str() {
-        "created" => rows.sort_by(|x, y| y.created_ns.cmp(&x.created_ns)),
+        "created" => rows.sort_by_key(|r| std::cmp::Reverse(r.created_ns)),
         "id" => rows.sort_by(|x, y| x.id.cmp(&y.id)),
         "repository" => rows.sort_by(|x, y| x.repository.cmp(&y.repository)),
-        "size" => rows.sort_by(|x, y| x.size_bytes.cmp(&y.size_bytes)),
+        "size" => rows.sort_by_key(|r| r.size_bytes),
         "tag" => rows.sort_by(|x, y| x.tag.cmp(&y.tag)),
         other => anyhow::bail!(
             "\"{other}\" is not a valid option, valid options are: created, id, repository, size, tag"
