@@ -6,7 +6,10 @@
 pub mod container;
 #[allow(dead_code)] // used by create/run as they land
 pub mod container_flags;
+pub mod human;
 pub mod image;
+pub mod image_import;
+pub mod image_list;
 pub mod output;
 pub mod registry;
 #[allow(dead_code)] // called by pull/run/create as they land
