@@ -8,6 +8,7 @@
 
 pub mod parse;
 
+use crate::config::containers_conf::ContainersConf;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -109,7 +110,9 @@ impl CreateOptions {
             read_only: defaults.read_only,
             read_only_tmpfs: true,
             default_sysctls: defaults.default_sysctls.clone(),
+            init: defaults.init,
             init_path: defaults.init_path.clone(),
+            pull: defaults.pull,
             stop_timeout: defaults.stop_timeout,
             default_ulimits: defaults.default_ulimits.clone(),
             resources: Resources {
@@ -155,22 +158,81 @@ pub struct ContainerDefaults {
     pub stop_timeout: u32,
     /// `cgroup_parent` is not a containers.conf key; kept for the REST API's defaults.
     pub cgroup_parent: Option<String>,
+    /// `init`: run every container with `--init`.
+    pub init: bool,
+    /// `env_host`: every container gets `--env-host`.
+    pub env_host: bool,
+    /// `[engine] pull_policy`.
+    pub pull: PullPolicy,
+}
+
+impl ContainerDefaults {
+    /// The defaults from a loaded containers.conf. Podman's nofile and nproc limits of
+    /// 1048576 are added unless `default_ulimits` names them (they are clamped to the host
+    /// at spec time). A bad value is an error naming the key.
+    pub fn from_conf(conf: &ContainersConf) -> crate::Result<Self> {
+        let c = &conf.containers;
+        let bad = |key: &str, e: crate::Error| {
+            crate::Error::InvalidArgument(format!("containers.conf: {key}: {e}"))
+        };
+        let mut d = ContainerDefaults {
+            default_capabilities: conf
+                .default_capabilities()
+                .iter()
+                .map(|n| parse::capability(n).map_err(|e| bad("default_capabilities", e)))
+                .collect::<crate::Result<_>>()?,
+            ..Default::default()
+        };
+        d.default_sysctls = conf
+            .default_sysctls()
+            .iter()
+            .map(|s| parse::sysctl(s).map_err(|e| bad("default_sysctls", e)))
+            .collect::<crate::Result<_>>()?;
+        let mut ulimits: Vec<Ulimit> = conf
+            .default_ulimits()
+            .iter()
+            .map(|u| parse::ulimit(u).map_err(|e| bad("default_ulimits", e)))
+            .collect::<crate::Result<_>>()?;
+        for name in ["nofile", "nproc"] {
+            if !ulimits.iter().any(|u| u.name == name) {
+                ulimits.push(Ulimit::new(name, 1_048_576, 1_048_576));
+            }
+        }
+        d.default_ulimits = ulimits;
+        d.env = conf
+            .env()
+            .iter()
+            .map(|e| {
+                let (k, v) = e.split_once('=').unwrap_or((e.as_str(), ""));
+                (k.to_string(), v.to_string())
+            })
+            .collect();
+        d.init_path = c
+            .init_path
+            .as_ref()
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from);
+        d.log_driver = conf.log_driver();
+        d.pids_limit = conf.pids_limit();
+        d.read_only = c.read_only.unwrap_or(false);
+        d.seccomp_profile = c
+            .seccomp_profile
+            .as_ref()
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from);
+        d.shm_size = parse::shm_size(&conf.shm_size()).map_err(|e| bad("shm_size", e))?;
+        d.stop_timeout = u32::try_from(conf.stop_timeout()).unwrap_or(u32::MAX);
+        d.init = conf.init();
+        d.env_host = c.env_host.unwrap_or(false);
+        if let Some(p) = &conf.engine.pull_policy {
+            d.pull = parse::pull(p).map_err(|e| bad("pull_policy", e))?;
+        }
+        Ok(d)
+    }
 }
 
 /// Podman's default capability set (containers-common `default_capabilities`).
-pub const DEFAULT_CAPABILITIES: [&str; 11] = [
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-];
+pub use crate::config::containers_conf::DEFAULT_CAPABILITIES;
 
 /// Podman's default `PATH` inside a container.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -200,6 +262,9 @@ impl Default for ContainerDefaults {
             shm_size: 64 * 1024 * 1024,
             stop_timeout: 10,
             cgroup_parent: None,
+            init: false,
+            env_host: false,
+            pull: PullPolicy::Missing,
         }
     }
 }
@@ -356,4 +421,41 @@ pub enum PullPolicy {
     Missing,
     Never,
     Newer,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_from_containers_conf() {
+        let conf = ContainersConf::parse(
+            std::path::Path::new("/test/containers.conf"),
+            "[containers]\ndefault_ulimits = [\"nofile=500:1000\"]\ndefault_capabilities = [\"chown\"]\npids_limit = 10\nshm_size = \"1m\"\ninit = true\n[engine]\nstop_timeout = 3\n",
+        )
+        .unwrap();
+        let d = ContainerDefaults::from_conf(&conf).unwrap();
+        assert_eq!(d.default_capabilities, ["CHOWN"]);
+        assert_eq!(
+            d.default_ulimits,
+            [
+                Ulimit::new("nofile", 500, 1000),
+                Ulimit::new("nproc", 1_048_576, 1_048_576)
+            ]
+        );
+        assert_eq!((d.pids_limit, d.shm_size, d.stop_timeout), (10, 1 << 20, 3));
+        assert!(d.init);
+        assert_eq!(d.env[0].0, "PATH");
+        let plain = ContainerDefaults::from_conf(&ContainersConf::default()).unwrap();
+        assert_eq!(plain, ContainerDefaults::default());
+        let bad = ContainersConf::parse(
+            std::path::Path::new("/x"),
+            "[containers]\ndefault_ulimits = [\"bogus=1\"]\n",
+        )
+        .unwrap();
+        assert!(ContainerDefaults::from_conf(&bad)
+            .unwrap_err()
+            .to_string()
+            .starts_with("containers.conf: default_ulimits: "));
+    }
 }

@@ -226,7 +226,7 @@ impl CreateFlags {
         o.replace = self.replace;
         o.cidfile = self.cidfile.clone();
 
-        if self.env_host {
+        if self.env_host || defaults.env_host {
             o.env.extend(host_env.iter().cloned());
         }
         for f in &self.env_file {
@@ -301,7 +301,7 @@ impl CreateFlags {
             uts: parse::namespace(self.uts.as_deref().unwrap_or(""))?,
             net: parse::network(self.network.as_deref().unwrap_or(""))?,
         };
-        o.init = self.init;
+        o.init = self.init || defaults.init;
         if let Some(p) = &self.init_path {
             o.init_path = Some(p.clone());
         }
