@@ -8,68 +8,17 @@ use super::ContainerError;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// `--restart`: Podman's policies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "name", content = "max", rename_all = "kebab-case")]
-pub enum RestartPolicy {
-    #[default]
-    No,
-    /// Restart on a non-zero exit, at most N times (0 = no limit).
-    OnFailure(u32),
-    Always,
-    UnlessStopped,
-}
+pub use super::options::RestartPolicy;
 
-impl RestartPolicy {
-    /// Parses `no|on-failure[:N]|always|unless-stopped` (empty is `no`).
-    pub fn parse(s: &str) -> Result<Self, ContainerError> {
-        let bad = || ContainerError::Invalid(format!("{s:?} is not a valid restart policy: invalid argument"));
-        let (name, max) = match s.split_once(':') {
-            Some((n, m)) => (n, Some(m)),
-            None => (s, None),
-        };
-        let p = match name {
-            "" | "no" => RestartPolicy::No,
-            "on-failure" => {
-                let n = match max {
-                    Some(m) => m.parse::<u32>().map_err(|_| {
-                        ContainerError::Invalid(format!(
-                            "restart count {m:?} is not a non-negative number: invalid argument"
-                        ))
-                    })?,
-                    None => 0,
-                };
-                return Ok(RestartPolicy::OnFailure(n));
-            }
-            "always" => RestartPolicy::Always,
-            "unless-stopped" => RestartPolicy::UnlessStopped,
-            _ => return Err(bad()),
-        };
-        if max.is_some() {
-            return Err(ContainerError::Invalid(
-                "restart policy retries can only be specified with on-failure restart policy: invalid argument".into(),
-            ));
+/// Whether a container with `policy` that exited with `code` after `restarts` restarts runs
+/// again.
+pub fn should_restart(policy: &RestartPolicy, code: i32, restarts: u32) -> bool {
+    match *policy {
+        RestartPolicy::No => false,
+        RestartPolicy::OnFailure { max_retries } => {
+            code != 0 && (max_retries == 0 || restarts < max_retries)
         }
-        Ok(p)
-    }
-
-    /// Podman's name of the policy (`""` for no).
-    pub fn name(self) -> &'static str {
-        match self {
-            RestartPolicy::No => "",
-            RestartPolicy::OnFailure(_) => "on-failure",
-            RestartPolicy::Always => "always",
-            RestartPolicy::UnlessStopped => "unless-stopped",
-        }
-    }
-
-    /// Whether a container that exited with `code` after `restarts` restarts runs again.
-    pub fn should_restart(self, code: i32, restarts: u32) -> bool {
-        match self {
-            RestartPolicy::No => false,
-            RestartPolicy::OnFailure(max) => code != 0 && (max == 0 || restarts < max),
-            RestartPolicy::Always | RestartPolicy::UnlessStopped => true,
-        }
+        RestartPolicy::Always | RestartPolicy::UnlessStopped => true,
     }
 }
 
@@ -114,19 +63,6 @@ impl LogDriver {
     }
 }
 
-/// The lifecycle options of `create`/`run` that are not part of the OCI spec.
-#[derive(Debug, Clone, Default)]
-pub struct LifecycleOptions {
-    pub restart: RestartPolicy,
-    pub log_driver: LogDriver,
-    /// `--log-opt path=...`.
-    pub log_path: Option<PathBuf>,
-    /// `--stop-signal` as a number (default SIGTERM).
-    pub stop_signal: Option<i32>,
-    /// `--stop-timeout` in seconds (default 10).
-    pub stop_timeout: Option<u64>,
-}
-
 /// The stored configuration of a container.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ContainerConfig {
@@ -165,23 +101,11 @@ mod tests {
 
     #[test]
     fn restart_policies() {
-        assert_eq!(RestartPolicy::parse("no").unwrap(), RestartPolicy::No);
-        assert_eq!(
-            RestartPolicy::parse("on-failure:3").unwrap(),
-            RestartPolicy::OnFailure(3)
-        );
-        assert_eq!(
-            RestartPolicy::parse("unless-stopped").unwrap(),
-            RestartPolicy::UnlessStopped
-        );
-        let e = RestartPolicy::parse("sometimes").unwrap_err().to_string();
-        assert_eq!(e, "\"sometimes\" is not a valid restart policy: invalid argument");
-        assert!(RestartPolicy::parse("always:2").is_err());
-        assert!(RestartPolicy::parse("on-failure:x").is_err());
-        assert!(RestartPolicy::OnFailure(2).should_restart(1, 1));
-        assert!(!RestartPolicy::OnFailure(2).should_restart(1, 2));
-        assert!(!RestartPolicy::OnFailure(0).should_restart(0, 0));
-        assert!(RestartPolicy::Always.should_restart(0, 9));
+        assert!(should_restart(&RestartPolicy::OnFailure { max_retries: 2 }, 1, 1));
+        assert!(!should_restart(&RestartPolicy::OnFailure { max_retries: 2 }, 1, 2));
+        assert!(!should_restart(&RestartPolicy::OnFailure { max_retries: 0 }, 0, 0));
+        assert!(should_restart(&RestartPolicy::Always, 0, 9));
+        assert!(!should_restart(&RestartPolicy::No, 1, 0));
     }
 
     #[test]

@@ -49,8 +49,9 @@ impl Engine {
             .map(|p| p.to_string_lossy().into_owned())
             .collect();
         let userdata = paths.dir.join("userdata");
-        let (restart_name, restart_max) = match c.restart {
-            RestartPolicy::OnFailure(n) => ("on-failure", n),
+        let (restart_name, restart_max) = match &c.restart {
+            RestartPolicy::OnFailure { max_retries } => ("on-failure", *max_retries),
+            RestartPolicy::No => ("", 0),
             p => (p.name(), 0),
         };
         let labels: Value = if c.labels.is_empty() { Value::Null } else { json!(c.labels) };

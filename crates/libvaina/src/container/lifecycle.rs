@@ -378,6 +378,20 @@ impl Engine {
         Ok(rec.id)
     }
 
+    /// `container cleanup`: unmounts a stopped container and deletes its runtime state.
+    pub fn cleanup_container(&mut self, id: &str) -> Result<()> {
+        let rec = self.lookup_container(id)?;
+        if rec.state.has_monitor() {
+            return Ok(());
+        }
+        let paths = self.container_paths(&rec.id);
+        if let Ok(rt) = self.runtime_for(&rec.config) {
+            let _ = paths.runtime(&rt).delete(&rec.id, true);
+        }
+        rootfs::unmount(&paths)?;
+        Ok(())
+    }
+
     /// Deletes everything of a stopped container: runtime state, mount, directories, record.
     pub fn remove_files_and_record(&self, id: &str) -> Result<()> {
         let paths = self.container_paths(id);

@@ -23,7 +23,8 @@ pub mod rootfs;
 pub mod spec;
 pub mod top;
 
-pub use config::{ContainerConfig, RestartPolicy};
+pub use config::ContainerConfig;
+pub use options::RestartPolicy;
 pub use record::{ContainerRecord, ContainerState};
 
 use crate::store::db::Db;

@@ -247,7 +247,7 @@ fn supervise(engine: &mut Engine, id: &str, sync: &mut Option<std::fs::File>) ->
             let r = record::get(engine.db()?.conn(), id)?;
             r.is_some_and(|r| {
                 !r.config.stopped_by_user
-                    && r.config.restart.should_restart(code, r.restart_count)
+                    && crate::container::config::should_restart(&r.config.restart, code, r.restart_count)
             })
         };
         pump.finish(code);

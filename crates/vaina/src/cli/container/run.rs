@@ -2,14 +2,12 @@
 
 use super::attach_io::{self, AttachEnd};
 use crate::cli::container_flags::CreateFlags;
-use crate::cli::{CmdResult, ExitStatus, GlobalOpts};
+use crate::cli::{CmdResult, GlobalOpts};
 use anyhow::Context;
 use clap::{ArgAction, Args};
-use libvaina::container::config::{LifecycleOptions, LogDriver};
 use libvaina::container::lifecycle::MonitorWatch;
-use libvaina::container::RestartPolicy;
+use libvaina::container::options::ContainerDefaults;
 use libvaina::Engine;
-use std::path::PathBuf;
 
 /// Flags of `run` and `create` (the shared create flags plus the lifecycle ones).
 #[derive(Debug, Args)]
@@ -29,33 +27,6 @@ pub struct RunArgs {
     /// Attach to STDIN, STDOUT or STDERR
     #[arg(short = 'a', long, value_name = "STREAM")]
     pub attach: Vec<String>,
-    /// Pull image policy ("always"|"missing"|"never"|"newer")
-    #[arg(long, value_name = "POLICY", default_value = "missing")]
-    pub pull: String,
-    /// If a container with the same name exists, replace it
-    #[arg(long)]
-    pub replace: bool,
-    /// Write the container ID to the file
-    #[arg(long, value_name = "FILE")]
-    pub cidfile: Option<PathBuf>,
-    /// Restart policy to apply when a container exits ("always"|"no"|"never"|"on-failure"|"unless-stopped")
-    #[arg(long, value_name = "POLICY")]
-    pub restart: Option<String>,
-    /// Logging driver for the container
-    #[arg(long, value_name = "DRIVER")]
-    pub log_driver: Option<String>,
-    /// Logging driver options
-    #[arg(long, value_name = "OPT")]
-    pub log_opt: Vec<String>,
-    /// Signal to stop a container. Default is SIGTERM
-    #[arg(long, value_name = "SIGNAL")]
-    pub stop_signal: Option<String>,
-    /// Timeout (in seconds) that containers stopped by user command will be stopped
-    #[arg(long, value_name = "SECONDS")]
-    pub stop_timeout: Option<u64>,
-    /// Connect a container to a network (only "none" and "host" until networking lands)
-    #[arg(long, alias = "net", value_name = "MODE")]
-    pub network: Option<String>,
     /// Print help
     #[arg(long, action = ArgAction::Help)]
     pub help: Option<bool>,
@@ -66,48 +37,16 @@ pub struct RunArgs {
     pub command: Vec<String>,
 }
 
-impl RunArgs {
-    fn lifecycle(&self) -> anyhow::Result<LifecycleOptions> {
-        let mut l = LifecycleOptions {
-            restart: RestartPolicy::parse(
-                &self.restart.as_deref().unwrap_or("no").replace("never", "no"),
-            )?,
-            log_driver: LogDriver::parse(self.log_driver.as_deref().unwrap_or(""))?,
-            stop_timeout: self.stop_timeout,
-            ..Default::default()
-        };
-        if let Some(s) = &self.stop_signal {
-            l.stop_signal = Some(libvaina::container::lifecycle::parse_signal(s)?);
-        }
-        for o in &self.log_opt {
-            match o.split_once('=') {
-                Some(("path", p)) => l.log_path = Some(PathBuf::from(p)),
-                Some(("max-size" | "tag" | "max-file", _)) => {}
-                _ => anyhow::bail!("invalid log option {o:?}: invalid argument"),
-            }
-        }
-        if !matches!(self.pull.as_str(), "always" | "missing" | "never" | "newer") {
-            anyhow::bail!("invalid pull policy {:?}", self.pull);
-        }
-        if let Some(n) = &self.network {
-            if !matches!(n.as_str(), "none" | "host" | "private" | "bridge" | "default") {
-                log::warn!("network {n:?} is not supported yet; the container gets no network");
-            }
-        }
-        Ok(l)
-    }
-}
-
 /// Creates the container (honouring `--replace` and `--cidfile`); returns its ID.
 fn create_from(engine: &mut Engine, a: &RunArgs) -> anyhow::Result<libvaina::container::ContainerRecord> {
-    let opts = a.flags.to_options(a.command.clone())?;
-    let life = a.lifecycle()?;
-    if let Some(f) = &a.cidfile {
+    let defaults = ContainerDefaults::from_conf(engine.containers_conf()?)?;
+    let opts = a.flags.to_options(a.command.clone(), &defaults)?;
+    if let Some(f) = &opts.cidfile {
         if f.exists() {
             anyhow::bail!("container id file exists. Ensure another container is not using it or delete {}", f.display());
         }
     }
-    if a.replace {
+    if opts.replace {
         if let Some(n) = &opts.name {
             if let Ok(old) = engine.lookup_container(n) {
                 if old.name == *n {
@@ -116,8 +55,8 @@ fn create_from(engine: &mut Engine, a: &RunArgs) -> anyhow::Result<libvaina::con
             }
         }
     }
-    let rec = engine.create_container(&a.image, &opts, &life)?;
-    if let Some(f) = &a.cidfile {
+    let rec = engine.create_container(&a.image, &opts)?;
+    if let Some(f) = &opts.cidfile {
         std::fs::write(f, &rec.id).with_context(|| format!("writing {}", f.display()))?;
     }
     Ok(rec)
@@ -169,11 +108,11 @@ fn finish_attach(
             if let Some(w) = watch {
                 w.wait();
             }
-            Err(ExitStatus(code).into())
+            Ok(code)
         }
         AttachEnd::Lost => {
             let code = engine.wait_container(id).unwrap_or(-1);
-            Err(ExitStatus(code).into())
+            Ok(code)
         }
     }
 }
