@@ -62,7 +62,10 @@ impl Frame {
         }
         let len = u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
         if len > MAX_FRAME {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "attach frame too large"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "attach frame too large",
+            ));
         }
         if buf.len() < 5 + len {
             return Ok(None);
@@ -100,7 +103,10 @@ impl Frame {
         r.read_exact(&mut head[1..])?;
         let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
         if len > MAX_FRAME {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "attach frame too large"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "attach frame too large",
+            ));
         }
         let mut buf = head.to_vec();
         buf.resize(5 + len, 0);

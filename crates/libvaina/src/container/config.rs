@@ -101,9 +101,21 @@ mod tests {
 
     #[test]
     fn restart_policies() {
-        assert!(should_restart(&RestartPolicy::OnFailure { max_retries: 2 }, 1, 1));
-        assert!(!should_restart(&RestartPolicy::OnFailure { max_retries: 2 }, 1, 2));
-        assert!(!should_restart(&RestartPolicy::OnFailure { max_retries: 0 }, 0, 0));
+        assert!(should_restart(
+            &RestartPolicy::OnFailure { max_retries: 2 },
+            1,
+            1
+        ));
+        assert!(!should_restart(
+            &RestartPolicy::OnFailure { max_retries: 2 },
+            1,
+            2
+        ));
+        assert!(!should_restart(
+            &RestartPolicy::OnFailure { max_retries: 0 },
+            0,
+            0
+        ));
         assert!(should_restart(&RestartPolicy::Always, 0, 9));
         assert!(!should_restart(&RestartPolicy::No, 1, 0));
     }

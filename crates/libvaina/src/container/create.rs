@@ -106,7 +106,10 @@ impl Engine {
         let paths = ContainerPaths::new(&self.paths, &id);
         let made = (|| -> Result<ContainerRecord> {
             std::fs::create_dir_all(&paths.dir).with_path(&paths.dir)?;
-            let hostname = opts.hostname.clone().unwrap_or_else(|| id[..12].to_string());
+            let hostname = opts
+                .hostname
+                .clone()
+                .unwrap_or_else(|| id[..12].to_string());
             let file_list = files::prepare(
                 &paths.dir.join("userdata"),
                 &id,
@@ -126,10 +129,7 @@ impl Engine {
             let mut spec = generated?;
             finish_spec(&mut spec, &id, &file_list);
             spec.save(paths.config_json()).map_err(|e| {
-                ContainerError::Invalid(format!(
-                    "writing {}: {e}",
-                    paths.config_json().display()
-                ))
+                ContainerError::Invalid(format!("writing {}: {e}", paths.config_json().display()))
             })?;
             let process = spec.process().clone().unwrap_or_default();
             let args = process.args().clone().unwrap_or_default();
@@ -201,7 +201,11 @@ fn image_stop_signal(cfg: &oci_spec::image::ImageConfiguration) -> Option<i32> {
 /// What vaina adds to the generated spec: the cgroup path (named after the container, so
 /// leftovers are easy to find) and bind mounts of the prepared files the generator did not
 /// place itself.
-fn finish_spec(spec: &mut oci_spec::runtime::Spec, id: &str, file_list: &[(String, std::path::PathBuf)]) {
+fn finish_spec(
+    spec: &mut oci_spec::runtime::Spec,
+    id: &str,
+    file_list: &[(String, std::path::PathBuf)],
+) {
     if spec.linux().is_none() {
         if let Ok(l) = LinuxBuilder::default().build() {
             spec.set_linux(Some(l));

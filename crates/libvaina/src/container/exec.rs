@@ -78,7 +78,11 @@ impl Engine {
             return Err(ContainerError::ExecNotRunning.into());
         }
         if opts.command.is_empty() {
-            return Err(ContainerError::Invalid("must provide a non-empty command to start an exec session: invalid argument".into()).into());
+            return Err(ContainerError::Invalid(
+                "must provide a non-empty command to start an exec session: invalid argument"
+                    .into(),
+            )
+            .into());
         }
         let paths = self.container_paths(&rec.id);
         let spec = oci_spec::runtime::Spec::load(paths.config_json()).map_err(|e| {
@@ -124,7 +128,9 @@ impl Engine {
             .with_log(paths.run_dir.join(format!("exec-{session}.log")));
         let mut c = rt.exec_command(&rec.id, &pfile, opts.detach, None, None);
         if opts.detach {
-            c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+            c.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
         } else if !opts.interactive && !opts.tty {
             c.stdin(Stdio::null());
         }
@@ -139,9 +145,9 @@ impl Engine {
         if let Some(msg) = logged {
             return Err(crate::runtime::classify(&rt.name, msg).into());
         }
-        Ok(status
-            .code()
-            .unwrap_or_else(|| 128 + std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(0)))
+        Ok(status.code().unwrap_or_else(|| {
+            128 + std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(0)
+        }))
     }
 }
 
@@ -153,7 +159,11 @@ mod tests {
     fn users_resolve_from_files() {
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(d.path().join("etc")).unwrap();
-        std::fs::write(d.path().join("etc/passwd"), "root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n").unwrap();
+        std::fs::write(
+            d.path().join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n",
+        )
+        .unwrap();
         std::fs::write(d.path().join("etc/group"), "root:x:0:\nusers:x:100:app\n").unwrap();
         assert_eq!(resolve_user(d.path(), "app").unwrap(), (1000, 1001));
         assert_eq!(resolve_user(d.path(), "app:users").unwrap(), (1000, 100));

@@ -59,7 +59,11 @@ pub fn prepare(
     let files = [
         ("/etc/hosts", "hosts", hosts_file(hostname, name)),
         ("/etc/hostname", "hostname", format!("{hostname}\n")),
-        ("/etc/resolv.conf", "resolv.conf", filter_resolv_conf(&host_resolv)),
+        (
+            "/etc/resolv.conf",
+            "resolv.conf",
+            filter_resolv_conf(&host_resolv),
+        ),
         (
             "/run/.containerenv",
             "containerenv",

@@ -24,11 +24,18 @@ impl Engine {
         let paths = self.container_paths(&rec.id);
         let spec = oci_spec::runtime::Spec::load(paths.config_json()).ok();
         let process = spec.as_ref().and_then(|s| s.process().clone());
-        let caps = |f: fn(&oci_spec::runtime::LinuxCapabilities) -> Option<oci_spec::runtime::Capabilities>| -> Vec<String> {
+        let caps = |f: fn(
+            &oci_spec::runtime::LinuxCapabilities,
+        ) -> Option<oci_spec::runtime::Capabilities>|
+         -> Vec<String> {
             let mut v: Vec<String> = process
                 .as_ref()
                 .and_then(|p| p.capabilities().as_ref().and_then(f))
-                .map(|c| c.iter().map(|c| format!("CAP_{}", c.to_string().trim_start_matches("CAP_"))).collect())
+                .map(|c| {
+                    c.iter()
+                        .map(|c| format!("CAP_{}", c.to_string().trim_start_matches("CAP_")))
+                        .collect()
+                })
                 .unwrap_or_default();
             v.sort();
             v
@@ -41,7 +48,10 @@ impl Engine {
             None => (String::new(), vec![]),
         };
         let st = rec.state;
-        let running = matches!(st, ContainerState::Running | ContainerState::Paused | ContainerState::Stopping);
+        let running = matches!(
+            st,
+            ContainerState::Running | ContainerState::Paused | ContainerState::Stopping
+        );
         let lower: Vec<String> = c
             .layers
             .iter()
@@ -54,7 +64,11 @@ impl Engine {
             RestartPolicy::No => ("", 0),
             p => (p.name(), 0),
         };
-        let labels: Value = if c.labels.is_empty() { Value::Null } else { json!(c.labels) };
+        let labels: Value = if c.labels.is_empty() {
+            Value::Null
+        } else {
+            json!(c.labels)
+        };
         json!({
             "Id": rec.id,
             "Created": time_text(rec.created),

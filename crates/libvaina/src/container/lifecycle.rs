@@ -50,7 +50,9 @@ pub struct MonitorWatch(std::fs::File);
 
 impl MonitorWatch {
     pub fn open(paths: &ContainerPaths) -> Option<Self> {
-        std::fs::File::open(paths.monitor_lock()).ok().map(MonitorWatch)
+        std::fs::File::open(paths.monitor_lock())
+            .ok()
+            .map(MonitorWatch)
     }
 
     /// Blocks until the monitor has exited.
@@ -152,7 +154,10 @@ impl Engine {
         match rec.state {
             ContainerState::Running | ContainerState::Paused | ContainerState::Stopping => {
                 let attach = if attach {
-                    Some(attach::connect(&paths).map_err(|e| crate::Error::io(paths.attach_socket(), e))?)
+                    Some(
+                        attach::connect(&paths)
+                            .map_err(|e| crate::Error::io(paths.attach_socket(), e))?,
+                    )
                 } else {
                     None
                 };
@@ -168,8 +173,7 @@ impl Engine {
                     rec.config.stopped_by_user = false;
                     record::set_config(self.db()?.conn(), &rec.id, &rec.config)?;
                 }
-                let passthrough =
-                    rec.config.log_driver == super::config::LogDriver::Passthrough;
+                let passthrough = rec.config.log_driver == super::config::LogDriver::Passthrough;
                 crate::monitor::spawn(self, &rec.id, passthrough)?;
             }
         }
@@ -280,7 +284,9 @@ impl Engine {
             .into());
         }
         let paths = self.container_paths(&rec.id);
-        paths.runtime(&self.runtime_for(&rec.config)?).pause(&rec.id)?;
+        paths
+            .runtime(&self.runtime_for(&rec.config)?)
+            .pause(&rec.id)?;
         self.db()?
             .conn()
             .execute(
@@ -302,7 +308,9 @@ impl Engine {
             .into());
         }
         let paths = self.container_paths(&rec.id);
-        paths.runtime(&self.runtime_for(&rec.config)?).resume(&rec.id)?;
+        paths
+            .runtime(&self.runtime_for(&rec.config)?)
+            .resume(&rec.id)?;
         self.db()?
             .conn()
             .execute(
@@ -438,7 +446,10 @@ pub fn parse_signal(s: &str) -> Result<i32> {
         if let Ok(sig) = full.parse::<nix::sys::signal::Signal>() {
             return Ok(sig as i32);
         }
-        if let Some(n) = full.strip_prefix("SIGRTMIN+").and_then(|n| n.parse::<i32>().ok()) {
+        if let Some(n) = full
+            .strip_prefix("SIGRTMIN+")
+            .and_then(|n| n.parse::<i32>().ok())
+        {
             return Ok(libc::SIGRTMIN() + n);
         }
     }

@@ -141,7 +141,8 @@ impl Engine {
         };
         let mut reader = BufReader::new(file);
         let mut data = Vec::new();
-        std::io::Read::read_to_end(&mut reader, &mut data).map_err(|e| crate::Error::io(path, e))?;
+        std::io::Read::read_to_end(&mut reader, &mut data)
+            .map_err(|e| crate::Error::io(path, e))?;
         // Only complete lines count; a torn last line is read again when following.
         let cut = data.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         let mut entries: Vec<LogEntry> = parse(driver, &data[..cut])

@@ -107,9 +107,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ContainerRecord> {
 
 /// Nanoseconds since the epoch, now.
 pub fn now_nanos() -> i64 {
-    chrono::Utc::now()
-        .timestamp_nanos_opt()
-        .unwrap_or(i64::MAX)
+    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
 }
 
 /// Inserts a new record; a taken name is [`ContainerError::NameInUse`].
@@ -298,7 +296,9 @@ pub fn delete(conn: &Connection, id: &str) -> Result<(), ContainerError> {
 /// Whether a name is taken.
 pub fn name_taken(conn: &Connection, name: &str) -> Result<bool, ContainerError> {
     Ok(conn
-        .query_row("SELECT 1 FROM containers WHERE name = ?1", [name], |_| Ok(()))
+        .query_row("SELECT 1 FROM containers WHERE name = ?1", [name], |_| {
+            Ok(())
+        })
         .optional()?
         .is_some())
 }
@@ -347,7 +347,10 @@ mod tests {
         set_exited(c, "abc123", 3, 100).unwrap();
         assert!(!set_running(c, "abc123", 5).unwrap());
         let r = get(c, "abc123").unwrap().unwrap();
-        assert_eq!((r.state, r.exit_code, r.started), (ContainerState::Exited, 3, 100));
+        assert_eq!(
+            (r.state, r.exit_code, r.started),
+            (ContainerState::Exited, 3, 100)
+        );
         delete(c, "abc123").unwrap();
         assert_eq!(list(c).unwrap().len(), 1);
         assert_eq!(

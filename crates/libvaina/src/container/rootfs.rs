@@ -147,9 +147,7 @@ pub fn unmount(paths: &ContainerPaths) -> Result<(), ContainerError> {
 /// The path of a unix socket shortened through an open directory descriptor
 /// (`/proc/self/fd/N/name`), since socket addresses are limited to 108 bytes. Keep the
 /// returned directory handle alive while the path is in use.
-pub fn short_socket_path(
-    path: &Path,
-) -> std::io::Result<(std::fs::File, PathBuf)> {
+pub fn short_socket_path(path: &Path) -> std::io::Result<(std::fs::File, PathBuf)> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     let name = path.file_name().unwrap_or_default();
     let f = std::fs::File::open(dir)?;

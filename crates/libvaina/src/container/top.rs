@@ -38,7 +38,9 @@ pub const DESCRIPTORS: &[(&str, &str)] = &[
 ];
 
 /// Podman's default descriptors.
-pub const DEFAULT: &[&str] = &["user", "pid", "ppid", "pcpu", "etime", "tty", "time", "args"];
+pub const DEFAULT: &[&str] = &[
+    "user", "pid", "ppid", "pcpu", "etime", "tty", "time", "args",
+];
 
 struct Proc {
     hpid: i32,
@@ -127,7 +129,8 @@ fn field(p: &Proc, d: &str, rootfs: &std::path::Path, boot: f64, now: f64) -> St
     let st = |k: &str| p.status.get(k).cloned().unwrap_or_default();
     let ns_pid = |k: &str| st(k).split_whitespace().last().unwrap_or("0").to_string();
     let start = stat(21).parse::<f64>().unwrap_or(0.0) / tick + boot;
-    let cpu = (stat(13).parse::<f64>().unwrap_or(0.0) + stat(14).parse::<f64>().unwrap_or(0.0)) / tick;
+    let cpu =
+        (stat(13).parse::<f64>().unwrap_or(0.0) + stat(14).parse::<f64>().unwrap_or(0.0)) / tick;
     let first = |k: &str| st(k).split_whitespace().next().unwrap_or("0").to_string();
     let etc = |f: &str| rootfs.join("etc").join(f).to_string_lossy().into_owned();
     match d {
@@ -140,17 +143,34 @@ fn field(p: &Proc, d: &str, rootfs: &std::path::Path, boot: f64, now: f64) -> St
                 "0".into()
             } else {
                 read_proc(pp.parse().unwrap_or(0))
-                    .map(|q| q.status.get("NSpid").and_then(|v| v.split_whitespace().last().map(str::to_string)).unwrap_or(pp.clone()))
+                    .map(|q| {
+                        q.status
+                            .get("NSpid")
+                            .and_then(|v| v.split_whitespace().last().map(str::to_string))
+                            .unwrap_or(pp.clone())
+                    })
                     .unwrap_or(pp)
             }
         }
         "pgid" => stat(4),
-        "user" => name_for(&etc("passwd"), &st("Uid").split_whitespace().nth(1).unwrap_or("0").to_string()),
+        "user" => name_for(
+            &etc("passwd"),
+            st("Uid").split_whitespace().nth(1).unwrap_or("0"),
+        ),
         "ruser" => name_for(&etc("passwd"), &first("Uid")),
-        "group" => name_for(&etc("group"), &st("Gid").split_whitespace().nth(1).unwrap_or("0").to_string()),
+        "group" => name_for(
+            &etc("group"),
+            st("Gid").split_whitespace().nth(1).unwrap_or("0"),
+        ),
         "rgroup" => name_for(&etc("group"), &first("Gid")),
-        "huser" => name_for("/etc/passwd", &st("Uid").split_whitespace().nth(1).unwrap_or("0").to_string()),
-        "hgroup" => name_for("/etc/group", &st("Gid").split_whitespace().nth(1).unwrap_or("0").to_string()),
+        "huser" => name_for(
+            "/etc/passwd",
+            st("Uid").split_whitespace().nth(1).unwrap_or("0"),
+        ),
+        "hgroup" => name_for(
+            "/etc/group",
+            st("Gid").split_whitespace().nth(1).unwrap_or("0"),
+        ),
         "args" => {
             if p.cmdline.is_empty() {
                 format!("[{}]", stat(1))
@@ -167,13 +187,21 @@ fn field(p: &Proc, d: &str, rootfs: &std::path::Path, boot: f64, now: f64) -> St
         }
         "tty" => {
             let n = stat(6).parse::<u32>().unwrap_or(0);
-            if n == 0 { "?".into() } else { format!("pts/{}", n & 0xff) }
+            if n == 0 {
+                "?".into()
+            } else {
+                format!("pts/{}", n & 0xff)
+            }
         }
         "nice" => stat(18),
         "state" => stat(2),
         "vsz" => (stat(22).parse::<u64>().unwrap_or(0) / 1024).to_string(),
         "stime" => chrono::DateTime::from_timestamp(start as i64, 0)
-            .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S %z %Z").to_string())
+            .map(|t| {
+                t.with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M:%S %z %Z")
+                    .to_string()
+            })
             .unwrap_or_default(),
         "seccomp" => match st("Seccomp").as_str() {
             "0" => "disabled".into(),
@@ -190,7 +218,11 @@ fn field(p: &Proc, d: &str, rootfs: &std::path::Path, boot: f64, now: f64) -> St
                 _ => "CapPrm",
             };
             let v = u64::from_str_radix(&st(key), 16).unwrap_or(0);
-            if v == 0 { "none".into() } else { caps_text(v) }
+            if v == 0 {
+                "none".into()
+            } else {
+                caps_text(v)
+            }
         }
         _ => String::new(),
     }
@@ -198,16 +230,55 @@ fn field(p: &Proc, d: &str, rootfs: &std::path::Path, boot: f64, now: f64) -> St
 
 fn caps_text(mask: u64) -> String {
     const NAMES: &[&str] = &[
-        "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
-        "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
-        "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-        "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
-        "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
-        "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "DAC_READ_SEARCH",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "SETGID",
+        "SETUID",
+        "SETPCAP",
+        "LINUX_IMMUTABLE",
+        "NET_BIND_SERVICE",
+        "NET_BROADCAST",
+        "NET_ADMIN",
+        "NET_RAW",
+        "IPC_LOCK",
+        "IPC_OWNER",
+        "SYS_MODULE",
+        "SYS_RAWIO",
+        "SYS_CHROOT",
+        "SYS_PTRACE",
+        "SYS_PACCT",
+        "SYS_ADMIN",
+        "SYS_BOOT",
+        "SYS_NICE",
+        "SYS_RESOURCE",
+        "SYS_TIME",
+        "SYS_TTY_CONFIG",
+        "MKNOD",
+        "LEASE",
+        "AUDIT_WRITE",
+        "AUDIT_CONTROL",
+        "SETFCAP",
+        "MAC_OVERRIDE",
+        "MAC_ADMIN",
+        "SYSLOG",
+        "WAKE_ALARM",
+        "BLOCK_SUSPEND",
+        "AUDIT_READ",
+        "PERFMON",
+        "BPF",
+        "CHECKPOINT_RESTORE",
     ];
     (0..64)
         .filter(|b| mask & (1 << b) != 0)
-        .map(|b| NAMES.get(b).map_or_else(|| format!("CAP_{b}"), |n| n.to_string()))
+        .map(|b| {
+            NAMES
+                .get(b)
+                .map_or_else(|| format!("CAP_{b}"), |n| n.to_string())
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -217,9 +288,9 @@ impl Engine {
     pub fn container_pids(&self, name_or_id: &str) -> Result<Vec<i32>> {
         let rec = self.lookup_container(name_or_id)?;
         if !matches!(rec.state, ContainerState::Running | ContainerState::Paused) {
-            return Err(ContainerError::StateImproper(format!(
-                "top can only be used on running containers"
-            ))
+            return Err(ContainerError::StateImproper(
+                "top can only be used on running containers".to_string(),
+            )
             .into());
         }
         let paths = self.container_paths(&rec.id);
@@ -238,7 +309,11 @@ impl Engine {
     }
 
     /// `top` with Podman descriptors: a header row then one row per process.
-    pub fn top_descriptors(&self, name_or_id: &str, descriptors: &[String]) -> Result<Vec<Vec<String>>> {
+    pub fn top_descriptors(
+        &self,
+        name_or_id: &str,
+        descriptors: &[String],
+    ) -> Result<Vec<Vec<String>>> {
         let rec = self.lookup_container(name_or_id)?;
         let pids = self.container_pids(&rec.id)?;
         let rootfs = self.container_paths(&rec.id).merged();
@@ -256,7 +331,12 @@ impl Engine {
             .collect::<Vec<_>>()];
         for pid in pids {
             if let Some(p) = read_proc(pid) {
-                rows.push(descriptors.iter().map(|d| field(&p, d, &rootfs, boot, now)).collect());
+                rows.push(
+                    descriptors
+                        .iter()
+                        .map(|d| field(&p, d, &rootfs, boot, now))
+                        .collect(),
+                );
             }
         }
         Ok(rows)

@@ -180,8 +180,7 @@ fn report(sync: &mut Option<std::fs::File>, r: &Ready) {
 
 fn supervise(engine: &mut Engine, id: &str, sync: &mut Option<std::fs::File>) -> Result<()> {
     let paths = ContainerPaths::new(&engine.paths, id);
-    std::fs::create_dir_all(&paths.run_dir)
-        .map_err(|e| crate::Error::io(&paths.run_dir, e))?;
+    std::fs::create_dir_all(&paths.run_dir).map_err(|e| crate::Error::io(&paths.run_dir, e))?;
     let _lock = FileLock::try_exclusive(&paths.monitor_lock())?.ok_or_else(|| {
         ContainerError::Monitor(format!("container {id} already has a running monitor"))
     })?;
@@ -202,8 +201,7 @@ fn supervise(engine: &mut Engine, id: &str, sync: &mut Option<std::fs::File>) ->
     };
     let log = log::LogWriter::open(cfg.log_driver, &log_path)
         .map_err(|e| crate::Error::io(&log_path, e))?;
-    let mut pump =
-        pump::Pump::new(listener, log).map_err(|e| crate::Error::io(&sock, e))?;
+    let mut pump = pump::Pump::new(listener, log).map_err(|e| crate::Error::io(&sock, e))?;
     let passthrough = cfg.log_driver == LogDriver::Passthrough;
     let mut first = true;
     loop {
@@ -247,7 +245,11 @@ fn supervise(engine: &mut Engine, id: &str, sync: &mut Option<std::fs::File>) ->
             let r = record::get(engine.db()?.conn(), id)?;
             r.is_some_and(|r| {
                 !r.config.stopped_by_user
-                    && crate::container::config::should_restart(&r.config.restart, code, r.restart_count)
+                    && crate::container::config::should_restart(
+                        &r.config.restart,
+                        code,
+                        r.restart_count,
+                    )
             })
         };
         pump.finish(code);

@@ -115,7 +115,8 @@ impl Pump {
                 code = self.reap(pid);
             }
             if code.is_some() {
-                let d = *drain_deadline.get_or_insert_with(|| Instant::now() + Duration::from_millis(200));
+                let d = *drain_deadline
+                    .get_or_insert_with(|| Instant::now() + Duration::from_millis(200));
                 if outs.is_empty() || Instant::now() >= d {
                     break;
                 }

@@ -144,9 +144,8 @@ fn create_with_console(
                 if master.is_none() {
                     // The runtime may have connected just before exiting.
                     if let Ok((conn, _)) = listener.accept() {
-                        master = Some(
-                            receive_fd(&conn).map_err(|e| io_err("receiving terminal", e))?,
-                        );
+                        master =
+                            Some(receive_fd(&conn).map_err(|e| io_err("receiving terminal", e))?);
                     }
                 }
                 break;

@@ -27,11 +27,9 @@ impl CgroupLayout {
     }
 }
 
-const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
-
 fn is_cgroup2(p: &Path) -> bool {
     nix::sys::statfs::statfs(p)
-        .map(|s| s.filesystem_type().0 as i64 == CGROUP2_SUPER_MAGIC)
+        .map(|s| s.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC)
         .unwrap_or(false)
 }
 

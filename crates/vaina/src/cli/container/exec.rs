@@ -46,8 +46,7 @@ pub struct ExecArgs {
 /// Reads `KEY=VALUE` lines (comments and blank lines skipped; a bare `KEY` takes the host's
 /// value), as Podman's `--env-file`.
 pub fn read_env_file(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read(path)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let text = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let text = String::from_utf8(text)
         .map_err(|_| anyhow::anyhow!("{}: env file is not valid UTF-8", path.display()))?;
     let mut out = Vec::new();
@@ -147,7 +146,9 @@ pub fn top(g: &GlobalOpts, a: TopArgs) -> CmdResult {
             words
         };
         let rows = engine.top_descriptors(&a.container, &words)?;
-        let mut tw = tabwriter::TabWriter::new(Vec::new()).minwidth(10).padding(2);
+        let mut tw = tabwriter::TabWriter::new(Vec::new())
+            .minwidth(10)
+            .padding(2);
         use std::io::Write;
         for r in rows {
             writeln!(tw, "{}", r.join("\t"))?;

@@ -84,7 +84,9 @@ pub struct StopArgs {
 
 pub fn stop(g: &GlobalOpts, a: StopArgs) -> CmdResult {
     let mut engine = g.engine()?;
-    let names = targets(&engine, &a.containers, a.all, &a.cidfile, |c| c.state.is_active())?;
+    let names = targets(&engine, &a.containers, a.all, &a.cidfile, |c| {
+        c.state.is_active()
+    })?;
     for_each(names, |n| match engine.stop_container(n, a.time) {
         Ok(_) => Ok(Some(n.to_string())),
         Err(e) if a.ignore && is_not_found(&e) => Ok(None),
@@ -230,7 +232,10 @@ pub fn wait(g: &GlobalOpts, a: WaitArgs) -> CmdResult {
     let interval = parse_interval(&a.interval)?;
     let running = a.condition.iter().any(|c| c == "running");
     for c in &a.condition {
-        if !matches!(c.as_str(), "stopped" | "exited" | "running" | "created" | "configured") {
+        if !matches!(
+            c.as_str(),
+            "stopped" | "exited" | "running" | "created" | "configured"
+        ) {
             anyhow::bail!("{c:?} is not a valid container state");
         }
     }
@@ -258,7 +263,11 @@ pub struct PauseArgs {
 
 pub fn pause(g: &GlobalOpts, a: PauseArgs, pause: bool) -> CmdResult {
     let mut engine = g.engine()?;
-    let want = if pause { ContainerState::Running } else { ContainerState::Paused };
+    let want = if pause {
+        ContainerState::Running
+    } else {
+        ContainerState::Paused
+    };
     let names = targets(&engine, &a.containers, a.all, &[], |c| c.state == want)?;
     for_each(names, |n| {
         if pause {
@@ -319,7 +328,11 @@ pub fn port(g: &GlobalOpts, a: PortArgs) -> CmdResult {
     };
     let rec = engine.lookup_container(c)?;
     if let Some(p) = &a.port {
-        let p = if p.contains('/') { p.clone() } else { format!("{p}/tcp") };
+        let p = if p.contains('/') {
+            p.clone()
+        } else {
+            format!("{p}/tcp")
+        };
         anyhow::bail!("failed to find published port {p:?}");
     }
     let _ = rec;
@@ -379,7 +392,9 @@ pub fn prune(g: &GlobalOpts, a: PruneArgs) -> CmdResult {
         })
         .map(|c| c.id)
         .collect();
-    for_each(victims, |id| Ok(Some(engine.remove_container(id, false, None)?)))
+    for_each(victims, |id| {
+        Ok(Some(engine.remove_container(id, false, None)?))
+    })
 }
 
 #[derive(Debug, Args)]
@@ -395,7 +410,9 @@ pub struct CleanupArgs {
 
 pub fn cleanup(g: &GlobalOpts, a: CleanupArgs) -> CmdResult {
     let mut engine = g.engine()?;
-    let names = targets(&engine, &a.containers, a.all, &[], |c| !c.state.has_monitor())?;
+    let names = targets(&engine, &a.containers, a.all, &[], |c| {
+        !c.state.has_monitor()
+    })?;
     for_each(names, |n| {
         let rec = engine.lookup_container(n)?;
         if rec.state.has_monitor() {

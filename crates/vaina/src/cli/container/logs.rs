@@ -43,8 +43,16 @@ pub fn parse_time(s: &str) -> anyhow::Result<DateTime<FixedOffset>> {
             .single()
             .map(|t| t.fixed_offset())
     };
-    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"] {
-        if let Some(t) = chrono::NaiveDateTime::parse_from_str(s, f).ok().and_then(local) {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
+        if let Some(t) = chrono::NaiveDateTime::parse_from_str(s, f)
+            .ok()
+            .and_then(local)
+        {
             return Ok(t);
         }
     }
@@ -56,7 +64,8 @@ pub fn parse_time(s: &str) -> anyhow::Result<DateTime<FixedOffset>> {
         return Ok(t);
     }
     if let Ok(secs) = s.parse::<f64>() {
-        if let Some(t) = DateTime::from_timestamp(secs.trunc() as i64, (secs.fract() * 1e9) as u32) {
+        if let Some(t) = DateTime::from_timestamp(secs.trunc() as i64, (secs.fract() * 1e9) as u32)
+        {
             return Ok(t.fixed_offset());
         }
     }
@@ -124,7 +133,11 @@ pub fn logs(g: &GlobalOpts, a: LogsArgs) -> CmdResult {
         } else {
             String::new()
         };
-        let prefix = if a.names { format!("{} ", rec.name) } else { prefix };
+        let prefix = if a.names {
+            format!("{} ", rec.name)
+        } else {
+            prefix
+        };
         engine.container_logs(rec, &opts, &mut |e| {
             let mut line = Vec::with_capacity(e.text.len() + 48);
             line.extend_from_slice(prefix.as_bytes());
@@ -133,13 +146,12 @@ pub fn logs(g: &GlobalOpts, a: LogsArgs) -> CmdResult {
                 line.push(b' ');
             }
             line.extend_from_slice(&e.text);
-            let ok = if e.stderr {
+            if e.stderr {
                 std::io::stderr().lock().write_all(&line).is_ok()
             } else {
                 let mut o = std::io::stdout().lock();
                 o.write_all(&line).is_ok() && o.flush().is_ok()
-            };
-            ok
+            }
         })?;
     }
     Ok(0)

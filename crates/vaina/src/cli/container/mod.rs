@@ -18,9 +18,9 @@ use clap::{Args, Subcommand};
 #[derive(Debug, Subcommand)]
 pub enum CoreCommand {
     /// Run a command in a new container
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Create but do not start a container
-    Create(run::RunArgs),
+    Create(Box<run::RunArgs>),
     /// Start one or more containers
     Start(run::StartArgs),
     /// Attach to a running container
@@ -125,8 +125,8 @@ pub fn run(g: &GlobalOpts, cmd: ContainerCommand) -> CmdResult {
 
 fn core(g: &GlobalOpts, c: CoreCommand) -> CmdResult {
     match c {
-        CoreCommand::Run(a) => run::run(g, a),
-        CoreCommand::Create(a) => run::create(g, a),
+        CoreCommand::Run(a) => run::run(g, *a),
+        CoreCommand::Create(a) => run::create(g, *a),
         CoreCommand::Start(a) => run::start(g, a),
         CoreCommand::Attach(a) => run::attach(g, a),
         CoreCommand::Stop(a) => lifecycle::stop(g, a),

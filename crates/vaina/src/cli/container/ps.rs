@@ -159,7 +159,12 @@ fn secs(n: i64) -> i64 {
     }
 }
 
-fn matches_filter(c: &ContainerRecord, all: &[ContainerRecord], key: &str, val: &str) -> anyhow::Result<bool> {
+fn matches_filter(
+    c: &ContainerRecord,
+    all: &[ContainerRecord],
+    key: &str,
+    val: &str,
+) -> anyhow::Result<bool> {
     let find_created = |v: &str| {
         all.iter()
             .find(|o| o.id.starts_with(v) || o.name == v)
@@ -174,19 +179,27 @@ fn matches_filter(c: &ContainerRecord, all: &[ContainerRecord], key: &str, val: 
         },
         "status" => {
             let s = c.state.as_str();
-            s == val || (val == "stopped" && s == "exited") || (val == "configured" && s == "created")
+            s == val
+                || (val == "stopped" && s == "exited")
+                || (val == "configured" && s == "created")
         }
-        "exited" => c.state == ContainerState::Exited && val.parse::<i32>().ok() == Some(c.exit_code),
+        "exited" => {
+            c.state == ContainerState::Exited && val.parse::<i32>().ok() == Some(c.exit_code)
+        }
         "ancestor" => {
             c.image_name == val
                 || c.image_name.ends_with(&format!("/{val}"))
-                || c.image_name.strip_suffix(":latest").is_some_and(|n| n == val || n.ends_with(&format!("/{val}")))
+                || c.image_name
+                    .strip_suffix(":latest")
+                    .is_some_and(|n| n == val || n.ends_with(&format!("/{val}")))
                 || c.image_id.starts_with(val)
         }
         "before" => find_created(val).is_some_and(|t| c.created < t),
         "since" => find_created(val).is_some_and(|t| c.created > t),
         "health" => false,
-        "restart-policy" => c.config.restart.name() == val || (val == "no" && c.config.restart.name().is_empty()),
+        "restart-policy" => {
+            c.config.restart.name() == val || (val == "no" && c.config.restart.name().is_empty())
+        }
         _ => anyhow::bail!("{key} is an invalid filter"),
     })
 }
@@ -201,7 +214,10 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
             .ok_or_else(|| anyhow::anyhow!("invalid filter {f:?}: must be key=value"))?;
         filters.push((k.to_string(), v.to_string()));
     }
-    let show_all = a.all || a.latest || a.last.is_some() || filters.iter().any(|(k, _)| k == "status" || k == "exited");
+    let show_all = a.all
+        || a.latest
+        || a.last.is_some()
+        || filters.iter().any(|(k, _)| k == "status" || k == "exited");
     let mut rows: Vec<&ContainerRecord> = Vec::new();
     for c in &all_recs {
         if !show_all && c.state != ContainerState::Running {
@@ -223,7 +239,7 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
         }
     }
     match a.sort.as_str() {
-        "created" | "runningfor" => rows.sort_by(|x, y| y.created.cmp(&x.created)),
+        "created" | "runningfor" => rows.sort_by_key(|x| std::cmp::Reverse(x.created)),
         "id" => rows.sort_by(|x, y| x.id.cmp(&y.id)),
         "image" => rows.sort_by(|x, y| x.image_name.cmp(&y.image_name)),
         "names" => rows.sort_by(|x, y| x.name.cmp(&y.name)),
@@ -238,7 +254,13 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
     if let Some(n) = a.last {
         rows.truncate(n);
     }
-    let trunc = |id: &str| if a.no_trunc { id.to_string() } else { id[..12.min(id.len())].to_string() };
+    let trunc = |id: &str| {
+        if a.no_trunc {
+            id.to_string()
+        } else {
+            id[..12.min(id.len())].to_string()
+        }
+    };
     if a.quiet && a.format.is_none() {
         let mut out = String::new();
         for c in &rows {
@@ -325,11 +347,35 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
         &v,
         &fmt,
         &[
-            "ID", "Image", "ImageID", "Command", "CreatedHuman", "CreatedAt", "Created", "RunningFor",
-            "Status", "State", "Ports", "Names", "Labels", "Mounts", "Networks", "Pod", "PodName",
-            "Size", "Pid", "ExitCode", "Exited", "AutoRemove",
+            "ID",
+            "Image",
+            "ImageID",
+            "Command",
+            "CreatedHuman",
+            "CreatedAt",
+            "Created",
+            "RunningFor",
+            "Status",
+            "State",
+            "Ports",
+            "Names",
+            "Labels",
+            "Mounts",
+            "Networks",
+            "Pod",
+            "PodName",
+            "Size",
+            "Pid",
+            "ExitCode",
+            "Exited",
+            "AutoRemove",
         ],
-        &[("ID", "CONTAINER ID"), ("CreatedHuman", "CREATED"), ("RunningFor", "CREATED"), ("Created", "CREATED")],
+        &[
+            ("ID", "CONTAINER ID"),
+            ("CreatedHuman", "CREATED"),
+            ("RunningFor", "CREATED"),
+            ("Created", "CREATED"),
+        ],
         a.noheading,
     )?;
     Ok(0)

@@ -38,12 +38,18 @@ pub struct RunArgs {
 }
 
 /// Creates the container (honouring `--replace` and `--cidfile`); returns its ID.
-fn create_from(engine: &mut Engine, a: &RunArgs) -> anyhow::Result<libvaina::container::ContainerRecord> {
+fn create_from(
+    engine: &mut Engine,
+    a: &RunArgs,
+) -> anyhow::Result<libvaina::container::ContainerRecord> {
     let defaults = ContainerDefaults::from_conf(engine.containers_conf()?)?;
     let opts = a.flags.to_options(a.command.clone(), &defaults)?;
     if let Some(f) = &opts.cidfile {
         if f.exists() {
-            anyhow::bail!("container id file exists. Ensure another container is not using it or delete {}", f.display());
+            anyhow::bail!(
+                "container id file exists. Ensure another container is not using it or delete {}",
+                f.display()
+            );
         }
     }
     if opts.replace {
@@ -88,7 +94,8 @@ pub fn run(g: &GlobalOpts, a: RunArgs) -> CmdResult {
     }
     let watch = MonitorWatch::open(&engine.container_paths(&rec.id));
     let stream = started.attach.context("attaching to the container")?;
-    let stdin = a.flags.interactive && (a.attach.is_empty() || a.attach.iter().any(|s| s.eq_ignore_ascii_case("stdin")));
+    let stdin = a.flags.interactive
+        && (a.attach.is_empty() || a.attach.iter().any(|s| s.eq_ignore_ascii_case("stdin")));
     let end = attach_io::attach(stream, a.flags.tty, stdin, &a.detach_keys)?;
     finish_attach(&mut engine, &rec.id, end, watch)
 }
