@@ -15,7 +15,10 @@ pub mod image_list;
 pub mod image_rm;
 pub mod output;
 pub mod registry;
+#[allow(dead_code)] // called by pull/run/create as they land
+pub mod shortnames;
 pub mod system;
+pub mod yaml;
 
 use clap::{Args, Parser, Subcommand};
 use libvaina::{Engine, EngineOptions};
