@@ -139,12 +139,16 @@ pub fn linux_capabilities(caps: &BTreeSet<String>) -> LinuxCapabilities {
         .iter()
         .filter_map(|c| Capability::from_str(c).ok())
         .collect();
-    LinuxCapabilitiesBuilder::default()
+    // Built by hand: oci-spec's builder would start from its own default sets.
+    let mut c = LinuxCapabilitiesBuilder::default()
         .bounding(set.clone())
         .effective(set.clone())
         .permitted(set)
         .build()
-        .unwrap_or_default()
+        .unwrap_or_default();
+    c.set_inheritable(None);
+    c.set_ambient(None);
+    c
 }
 
 /// Masked and read-only paths after `--security-opt mask=` and `unmask=`.

@@ -198,6 +198,7 @@ fn default_spec_matches_podman() {
     want.sort();
     assert_eq!(eff, want);
     assert_eq!(caps.bounding(), caps.effective());
+    assert!(caps.inheritable().is_none() && caps.ambient().is_none());
     let linux = spec.linux().as_ref().unwrap();
     assert_eq!(
         linux.masked_paths().clone().unwrap(),
