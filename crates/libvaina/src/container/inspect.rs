@@ -15,7 +15,20 @@ pub fn time_text(nanos: i64) -> String {
     if nanos == 0 {
         return ZERO_TIME.to_string();
     }
-    DateTime::<Utc>::from_timestamp_nanos(nanos).to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    // Go's RFC3339Nano: fractional seconds without trailing zeros.
+    let t =
+        DateTime::<Utc>::from_timestamp_nanos(nanos).to_rfc3339_opts(SecondsFormat::Nanos, true);
+    match t.split_once('.') {
+        Some((head, frac)) => {
+            let digits = frac.trim_end_matches('Z').trim_end_matches('0');
+            if digits.is_empty() {
+                format!("{head}Z")
+            } else {
+                format!("{head}.{digits}Z")
+            }
+        }
+        None => t,
+    }
 }
 
 impl Engine {

@@ -183,7 +183,16 @@ impl Engine {
             None
         };
         let rt = paths.runtime(&self.runtime_for(&rec.config)?);
-        rt.start(&rec.id)?;
+        if let Err(e) = rt.start(&rec.id) {
+            // A container that exits at once can be deleted by its monitor before
+            // `runtime start` removes its exec fifo; failing to remove the fifo means it was
+            // opened, so the start did succeed.
+            let msg = e.to_string();
+            let started = msg.contains("exec.fifo") && msg.contains("no such file or directory");
+            if !started {
+                return Err(e.into());
+            }
+        }
         record::set_running(self.db()?.conn(), &rec.id, now_nanos())?;
         let record = record::get(self.db()?.conn(), &rec.id)?.unwrap_or(rec);
         Ok(Started {

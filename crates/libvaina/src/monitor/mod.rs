@@ -126,8 +126,17 @@ pub fn spawn(engine: &Engine, id: &str, passthrough: bool) -> Result<Launched> {
     let ready: Ready = serde_json::from_str(text.trim()).map_err(|_| {
         ContainerError::Monitor("the monitor exited before reporting the container".into())
     })?;
-    let pid = ready.into_result()?;
-    Ok(Launched { pid })
+    let paths = ContainerPaths::new(&engine.paths, id);
+    match ready.into_result() {
+        Ok(pid) => Ok(Launched { pid }),
+        Err(e) => {
+            // The monitor is on its way out: let it go before reporting.
+            if let Some(w) = crate::container::lifecycle::MonitorWatch::open(&paths) {
+                w.wait();
+            }
+            Err(e)
+        }
+    }
 }
 
 fn detach() -> Result<()> {
@@ -163,13 +172,34 @@ pub fn run(engine: &mut Engine, id: &str, sync_fd: Option<RawFd>) -> i32 {
         report(&mut sync, &Ready::from_error(&e));
         return 1;
     }
-    match supervise(engine, id, &mut sync) {
+    let paths = ContainerPaths::new(&engine.paths, id);
+    let lock = match take_lock(&paths) {
+        Ok(l) => l,
+        Err(e) => {
+            report(&mut sync, &Ready::from_error(&e));
+            return 1;
+        }
+    };
+    let code = match supervise(engine, id, &paths, &mut sync) {
         Ok(()) => 0,
         Err(e) => {
             report(&mut sync, &Ready::from_error(&e));
             1
         }
-    }
+    };
+    // Exit while still holding the monitor lock: the kernel releases it only as the process
+    // goes, so whoever waits on the lock never sees a monitor half-alive.
+    let _ = &lock;
+    std::process::exit(code)
+}
+
+fn take_lock(paths: &ContainerPaths) -> Result<FileLock> {
+    std::fs::create_dir_all(&paths.run_dir).map_err(|e| crate::Error::io(&paths.run_dir, e))?;
+    Ok(
+        FileLock::try_exclusive(&paths.monitor_lock())?.ok_or_else(|| {
+            ContainerError::Monitor("the container already has a running monitor".into())
+        })?,
+    )
 }
 
 fn report(sync: &mut Option<std::fs::File>, r: &Ready) {
@@ -178,12 +208,12 @@ fn report(sync: &mut Option<std::fs::File>, r: &Ready) {
     }
 }
 
-fn supervise(engine: &mut Engine, id: &str, sync: &mut Option<std::fs::File>) -> Result<()> {
-    let paths = ContainerPaths::new(&engine.paths, id);
-    std::fs::create_dir_all(&paths.run_dir).map_err(|e| crate::Error::io(&paths.run_dir, e))?;
-    let _lock = FileLock::try_exclusive(&paths.monitor_lock())?.ok_or_else(|| {
-        ContainerError::Monitor(format!("container {id} already has a running monitor"))
-    })?;
+fn supervise(
+    engine: &mut Engine,
+    id: &str,
+    paths: &ContainerPaths,
+    sync: &mut Option<std::fs::File>,
+) -> Result<()> {
     let rec = record::get(engine.db()?.conn(), id)?
         .ok_or_else(|| ContainerError::NotFound(id.to_string()))?;
     let cfg = rec.config.clone();
@@ -205,17 +235,17 @@ fn supervise(engine: &mut Engine, id: &str, sync: &mut Option<std::fs::File>) ->
     let passthrough = cfg.log_driver == LogDriver::Passthrough;
     let mut first = true;
     loop {
-        let io = match create_once(engine, &rt, id, &paths, &cfg, passthrough) {
+        let io = match create_once(engine, &rt, id, paths, &cfg, passthrough) {
             Ok(v) => v,
             Err(e) => {
                 let _ = rt.delete(id, true);
-                let _ = rootfs::unmount(&paths);
+                let _ = rootfs::unmount(paths);
                 if first {
                     let _ = std::fs::remove_file(&sock);
                     return Err(e);
                 }
                 // A restart that fails: record it as an exit with the engine's code.
-                finish(engine, &rt, id, &paths, 125)?;
+                finish(engine, &rt, id, paths, 125)?;
                 pump.finish(125);
                 break;
             }
@@ -239,7 +269,7 @@ fn supervise(engine: &mut Engine, id: &str, sync: &mut Option<std::fs::File>) ->
             record::set_running(engine.db()?.conn(), id, now_nanos())?;
         }
         let code = pump.run(io, pid as i32);
-        let removed = finish(engine, &rt, id, &paths, code)?;
+        let removed = finish(engine, &rt, id, paths, code)?;
         // Decide on a restart before telling clients, so `wait` sees the final state.
         let again = !removed && {
             let r = record::get(engine.db()?.conn(), id)?;

@@ -149,6 +149,10 @@ impl Pump {
                 })
                 .collect();
             drop(fds);
+            // Clients first: one that connected before the container started must not miss
+            // its first output (the listener is non-blocking, so this is cheap).
+            let before = self.clients.len();
+            self.accept();
             // Container output.
             let mut closed = Vec::new();
             for (i, (fd, stream)) in outs.iter().enumerate() {
@@ -174,13 +178,10 @@ impl Pump {
             for i in closed.into_iter().rev() {
                 outs.remove(i);
             }
-            if ready[n_outs] {
-                self.accept();
-            }
             // Client input.
             let n_clients = ready.len() - n_outs - 1 - usize::from(has_pidfd);
             let mut gone = Vec::new();
-            for ci in 0..n_clients.min(self.clients.len()) {
+            for ci in 0..n_clients.min(before) {
                 if !ready[n_outs + 1 + ci] {
                     continue;
                 }

@@ -249,11 +249,10 @@ impl Runtime {
 pub fn classify(runtime: &str, message: String) -> RuntimeError {
     let m = message.to_ascii_lowercase();
     let runtime = runtime.to_string();
-    if m.contains("executable file not found")
-        || m.contains("no such file or directory") && (m.contains("exec") || m.contains("stat"))
-    {
+    let exec = m.contains("exec: \"") || m.contains("exec failed");
+    if m.contains("executable file not found") || exec && m.contains("no such file or directory") {
         RuntimeError::NotFound { runtime, message }
-    } else if m.contains("permission denied") && m.contains("exec") {
+    } else if exec && m.contains("permission denied") {
         RuntimeError::PermissionDenied { runtime, message }
     } else {
         RuntimeError::Failed { runtime, message }
@@ -282,6 +281,11 @@ mod tests {
             "runc create failed: unable to start container process: exec: \"/etc/passwd\": permission denied".into(),
         );
         assert!(matches!(pd, RuntimeError::PermissionDenied { .. }));
+        let fifo = classify(
+            "runc",
+            "remove /run/x/exec.fifo: no such file or directory".into(),
+        );
+        assert!(matches!(fifo, RuntimeError::Failed { .. }));
         let other = classify("runc", "container does not exist".into());
         assert!(matches!(other, RuntimeError::Failed { .. }));
     }
