@@ -15,8 +15,7 @@
 //! [`crate::reference::shortnames`] uses the search list, aliases and mode.
 
 use super::{
-    config_home, drop_in_files, env_path, parse_toml, read_optional, toml_message, ConfigError,
-    FileKind,
+    drop_in_files, parse_toml, read_optional, toml_message, ConfigError, Env, FileKind, ProcessEnv,
 };
 use crate::reference::shortnames::{parse_alias_value, validate_short_name};
 use crate::reference::Reference;
@@ -173,9 +172,15 @@ struct RawV1List {
 impl RegistriesConf {
     /// Loads the configuration from the standard places (see the module documentation).
     pub fn load() -> Result<RegistriesConf, ConfigError> {
-        let explicit = env_path("CONTAINERS_REGISTRIES_CONF");
-        let user_main = config_home().join("containers/registries.conf");
-        let user_dir = config_home().join("containers/registries.conf.d");
+        let (main, must_exist, dirs) = Self::locations(&ProcessEnv);
+        Self::load_from(&main, must_exist, &dirs)
+    }
+
+    /// The main file, whether it must exist, and the drop-in directories, per `env`.
+    pub(crate) fn locations(env: &dyn Env) -> (PathBuf, bool, Vec<PathBuf>) {
+        let explicit = env.var("CONTAINERS_REGISTRIES_CONF");
+        let user_main = env.config_home().join("containers/registries.conf");
+        let user_dir = env.config_home().join("containers/registries.conf.d");
         let (main, must_exist, mut dirs) = match explicit {
             Some(p) => (
                 p,
@@ -189,10 +194,10 @@ impl RegistriesConf {
                 vec![PathBuf::from(SYSTEM_REGISTRIES_CONF_DIR), user_dir],
             ),
         };
-        if let Some(d) = env_path("CONTAINERS_REGISTRIES_CONF_DIR") {
+        if let Some(d) = env.var("CONTAINERS_REGISTRIES_CONF_DIR") {
             dirs = vec![d];
         }
-        Self::load_from(&main, must_exist, &dirs)
+        (main, must_exist, dirs)
     }
 
     /// Loads `main` (an error when `must_exist` and it is missing) and the drop-ins of `dirs`.
@@ -660,6 +665,36 @@ insecure = true
         assert!(!c.aliases.contains_key("y"));
         assert!(!c.is_insecure("a.io"));
         assert_eq!(c.files.len(), 3);
+    }
+
+    #[test]
+    fn file_locations() {
+        use std::collections::HashMap;
+        let d = tempfile::tempdir().unwrap();
+        let mut env: HashMap<&str, PathBuf> = HashMap::new();
+        env.insert("XDG_CONFIG_HOME", d.path().to_path_buf());
+        let sys = PathBuf::from(SYSTEM_REGISTRIES_CONF);
+        let sys_dir = PathBuf::from(SYSTEM_REGISTRIES_CONF_DIR);
+        let user_dir = d.path().join("containers/registries.conf.d");
+        assert_eq!(
+            RegistriesConf::locations(&env),
+            (sys.clone(), false, vec![sys_dir.clone(), user_dir.clone()])
+        );
+        // A per-user main file replaces the system one and its drop-ins.
+        let user_main = d.path().join("containers/registries.conf");
+        std::fs::create_dir_all(user_main.parent().unwrap()).unwrap();
+        std::fs::write(&user_main, "").unwrap();
+        assert_eq!(
+            RegistriesConf::locations(&env),
+            (user_main, false, vec![user_dir.clone()])
+        );
+        env.insert("CONTAINERS_REGISTRIES_CONF", "/x/r.conf".into());
+        assert_eq!(
+            RegistriesConf::locations(&env),
+            ("/x/r.conf".into(), true, vec![sys_dir, user_dir])
+        );
+        env.insert("CONTAINERS_REGISTRIES_CONF_DIR", "/x/d".into());
+        assert_eq!(RegistriesConf::locations(&env).2, [PathBuf::from("/x/d")]);
     }
 
     #[test]
