@@ -8,6 +8,7 @@ pub mod container;
 pub mod container_flags;
 pub mod image;
 pub mod output;
+pub mod progress;
 pub mod registry;
 pub mod system;
 
