@@ -28,6 +28,8 @@ pub struct Engine {
     pub mode: Mode,
     pub paths: StorePaths,
     db: OnceCell<Db>,
+    /// Configuration files, loaded on first use (`config::engine_config`).
+    pub(crate) config: config::ConfigCache,
 }
 
 impl Engine {
@@ -45,6 +47,7 @@ impl Engine {
             mode,
             paths,
             db: OnceCell::new(),
+            config: config::ConfigCache::default(),
         })
     }
 

@@ -6,6 +6,12 @@
 //! A [`Reference`] remembers whether its registry was written out: a short name such as
 //! `busybox` is resolved against registries.conf, never silently sent to Docker Hub.
 
+pub mod alias_cache;
+pub mod shortnames;
+
+pub use alias_cache::AliasCache;
+pub use shortnames::{resolve, Resolution};
+
 use crate::digest::Digest;
 use std::fmt;
 

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod fixtures;
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -94,6 +96,10 @@ impl TestEnv {
             .env(
                 "CONTAINERS_REGISTRIES_CONF",
                 self.config.join("registries.conf"),
+            )
+            .env(
+                "CONTAINERS_REGISTRIES_CONF_DIR",
+                self.config.join("registries.conf.d"),
             )
             .env("CONTAINERS_CONF", self.config.join("containers.conf"))
             .env("CONTAINERS_POLICY_JSON", self.config.join("policy.json"))
