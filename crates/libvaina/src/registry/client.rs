@@ -6,6 +6,9 @@
 //! connection errors, 5xx and 429. Registry error bodies (`{"errors":[...]}`) become the error
 //! message, as Podman shows them.
 
+// ureq 2's error is large; it is only ever passed back from request closures.
+#![allow(clippy::result_large_err)]
+
 use super::auth::{self, Challenge, Credentials, TokenCache};
 use super::manifest::{ACCEPT_MANIFESTS, MAX_MANIFEST_SIZE};
 use super::{tls, RegistryError};
@@ -396,15 +399,35 @@ impl RegistryClient {
         Ok(t.tags.unwrap_or_default())
     }
 
-    /// Repository names from `/v2/_catalog` (up to `n`).
-    pub fn catalog(&self, n: usize) -> Result<Vec<String>, RegistryError> {
+    /// Repository names from `/v2/_catalog`, following `Link` pages up to `max` names.
+    pub fn catalog(&self, max: usize) -> Result<Vec<String>, RegistryError> {
         #[derive(serde::Deserialize)]
         struct Catalog {
             #[serde(default)]
             repositories: Vec<String>,
         }
-        let c: Catalog = self.get_json(&format!("/v2/_catalog?n={n}"), "registry:catalog:*")?;
-        Ok(c.repositories)
+        let mut out = Vec::new();
+        let mut path = "/v2/_catalog?n=1000".to_string();
+        loop {
+            let resp = self.send("GET", &path, "registry:catalog:*", TRIES, &|r| r.call())?;
+            let next = resp
+                .header("link")
+                .and_then(|l| l.split(['<', '>']).nth(1))
+                .map(str::to_string);
+            let mut body = Vec::new();
+            resp.into_reader()
+                .take(16 << 20)
+                .read_to_end(&mut body)
+                .map_err(|e| RegistryError::Transport(e.to_string()))?;
+            let c: Catalog = serde_json::from_slice(&body)
+                .map_err(|e| RegistryError::BadResponse(e.to_string()))?;
+            let empty = c.repositories.is_empty();
+            out.extend(c.repositories);
+            match next {
+                Some(n) if !empty && out.len() < max => path = n,
+                _ => return Ok(out),
+            }
+        }
     }
 
     fn get_json<T: serde::de::DeserializeOwned>(

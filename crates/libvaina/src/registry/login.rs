@@ -3,8 +3,8 @@
 //! the term, since plain distribution registries have no search API.
 
 use super::client::{ClientOptions, RegistryClient};
-use super::conf::{self, AuthStore};
 use super::{Credentials, RegistryError};
+use crate::config::AuthFile;
 use crate::Engine;
 use std::path::PathBuf;
 
@@ -59,14 +59,19 @@ fn host_of(key: &str) -> &str {
 }
 
 fn client(
+    engine: &Engine,
     host: &str,
     access: &RegistryAccess,
     creds: Option<Credentials>,
 ) -> Result<RegistryClient, RegistryError> {
+    let conf_insecure = engine
+        .registries_conf()
+        .map(|c| c.is_insecure(host))
+        .unwrap_or(false);
     RegistryClient::new(
         host,
         ClientOptions {
-            insecure: super::insecure_for(host, conf::is_insecure(host), access.tls_verify),
+            insecure: super::insecure_for(host, conf_insecure, access.tls_verify),
             cert_dir: access.cert_dir.clone(),
             creds,
         },
@@ -83,12 +88,13 @@ impl Engine {
     ) -> Result<(), RegistryError> {
         let key = normalize_key(registry)?;
         let ctx = || format!("logging into {key:?}");
-        client(host_of(&key), access, Some(creds.clone()))
+        client(self, host_of(&key), access, Some(creds.clone()))
             .and_then(|c| c.check_login())
             .map_err(|e| e.context(ctx()))?;
-        AuthStore::new(access.authfile.as_deref())
-            .set(&key, creds)
-            .map_err(|e| e.context(ctx()))
+        let mut file = AuthFile::load(&AuthFile::write_path(access.authfile.as_deref()))?;
+        file.set(&key, &creds.username, &creds.password);
+        file.save()?;
+        Ok(())
     }
 
     /// The user name stored for `registry` (`login --get-login`).
@@ -98,8 +104,8 @@ impl Engine {
         access: &RegistryAccess,
     ) -> Result<String, RegistryError> {
         let key = normalize_key(registry)?;
-        match AuthStore::new(access.authfile.as_deref()).get(&key)? {
-            Some(c) => Ok(c.username),
+        match crate::config::auth::lookup_credentials(access.authfile.as_deref(), &key)? {
+            Some((user, _)) => Ok(user),
             None => Err(RegistryError::NotFound(format!("not logged into {key}"))),
         }
     }
@@ -111,12 +117,17 @@ impl Engine {
         access: &RegistryAccess,
     ) -> Result<(), RegistryError> {
         let key = registry.map(normalize_key).transpose()?;
-        let store = AuthStore::new(access.authfile.as_deref());
-        if store.remove(key.as_deref())? {
-            return Ok(());
+        let mut file = AuthFile::load(&AuthFile::write_path(access.authfile.as_deref()))?;
+        match key {
+            None => file.remove_all(),
+            Some(k) => {
+                if !file.remove(&k) {
+                    return Err(RegistryError::NotFound(format!("not logged into {k}")));
+                }
+            }
         }
-        let key = key.unwrap_or_default();
-        Err(RegistryError::NotFound(format!("not logged into {key}")))
+        file.save()?;
+        Ok(())
     }
 
     /// Searches `term` (`registry/term`, or `term` in every unqualified-search registry).
@@ -131,14 +142,9 @@ impl Engine {
                 (vec![h.to_string()], rest.to_string())
             }
             _ => {
-                let short = crate::reference::Reference {
-                    domain: None,
-                    path: "x".into(),
-                    tag: None,
-                    digest: None,
-                };
-                let hosts = conf::pull_sources(&short)
-                    .map(|c| c.into_iter().filter_map(|c| c.name.domain).collect())
+                let hosts = self
+                    .registries_conf()
+                    .map(|c| c.unqualified_search_registries.clone())
                     .unwrap_or_default();
                 (hosts, term.to_string())
             }
@@ -151,19 +157,13 @@ impl Engine {
         let mut out = Vec::new();
         let mut errors = Vec::new();
         for host in hosts {
-            let creds = match &access.creds {
-                Some(c) => Some(Credentials::parse(c)?),
-                None => AuthStore::new(access.authfile.as_deref()).get(&host)?,
-            };
-            let res = client(&host, access, creds).and_then(|c| c.catalog(10_000));
+            let creds =
+                super::credentials(access.creds.as_deref(), access.authfile.as_deref(), &host)?;
+            let res = client(self, &host, access, creds).and_then(|c| c.catalog(10_000));
             match res {
                 Ok(repos) => {
-                    let mut n = 0;
-                    for r in repos.into_iter().filter(|r| r.contains(&needle)) {
-                        if limit > 0 && n >= limit {
-                            break;
-                        }
-                        n += 1;
+                    let limit = if limit == 0 { usize::MAX } else { limit };
+                    for r in repos.into_iter().filter(|r| r.contains(&needle)).take(limit) {
                         out.push(SearchResult {
                             index: host.clone(),
                             name: format!("{host}/{r}"),

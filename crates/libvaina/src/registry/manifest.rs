@@ -83,6 +83,7 @@ pub struct ImageIndex {
 
 /// A parsed manifest of either kind.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // short-lived, one per fetch
 pub enum Manifest {
     Image(ImageManifest),
     Index(ImageIndex),

@@ -3,7 +3,7 @@
 //!
 //! It writes verified blobs through [`crate::store::blobs::BlobStore`] and hands complete
 //! images to [`Engine::commit_image`](crate::Engine::commit_image); registries.conf semantics
-//! come from [`crate::config`] (through the interim reader in [`conf`] until that lands).
+//! come from [`crate::config`].
 //!
 //! - [`client`]: HTTP to one registry endpoint, retries, error bodies
 //! - [`auth`]: credentials, challenges, bearer tokens
@@ -14,7 +14,6 @@
 
 pub mod auth;
 pub mod client;
-pub mod conf;
 pub mod login;
 pub mod manifest;
 pub mod platform;
@@ -64,12 +63,8 @@ pub enum RegistryError {
     BadResponse(String),
     #[error("tls configuration: {0}")]
     Tls(String),
-    #[error("{0}")]
-    Config(String),
-    #[error("{0}")]
-    ShortName(String),
-    #[error("registry {0} is blocked in registries.conf")]
-    Blocked(String),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("digest mismatch for {what}: expected {expected}, got {actual}")]
     DigestMismatch {
         what: String,
@@ -173,4 +168,17 @@ pub fn insecure_for(host: &str, conf_insecure: bool, tls_verify: Option<bool>) -
         Some(v) => !v,
         None => conf_insecure,
     }
+}
+
+/// Credentials for `key` (`host/repo`): `--creds` when given, else the auth files.
+pub fn credentials(
+    creds: Option<&str>,
+    authfile: Option<&std::path::Path>,
+    key: &str,
+) -> Result<Option<Credentials>, RegistryError> {
+    if let Some(c) = creds {
+        return Ok(Some(Credentials::parse(c)?));
+    }
+    Ok(crate::config::auth::lookup_credentials(authfile, key)?
+        .map(|(username, password)| Credentials { username, password }))
 }

@@ -8,10 +8,10 @@
 //! next pull.
 
 use super::client::{ClientOptions, RegistryClient};
-use super::conf::{self, AuthStore, Candidate, Endpoint};
 use super::manifest::{self, Manifest, MAX_CONFIG_SIZE};
 use super::platform::Platform;
-use super::{BlobKind, Credentials, PullOptions, PullProgress, RegistryError};
+use super::{BlobKind, PullOptions, PullProgress, RegistryError};
+use crate::config::PullSource;
 use crate::digest::Digest;
 use crate::image::ImageRecord;
 use crate::reference::Reference;
@@ -42,7 +42,11 @@ impl Engine {
             options.arch.as_deref(),
             options.variant.as_deref(),
         )?;
-        let candidates = conf::pull_sources(&parsed)?;
+        let resolution = self.resolve_short_name(&parsed)?;
+        if let Some(d) = resolution.description() {
+            progress.message(&d);
+        }
+        let candidates = resolution.without_prompt()?.to_vec();
         if options.all_tags {
             if parsed.tag.is_some() || parsed.digest.is_some() {
                 return Err(RegistryError::InvalidArgument(format!(
@@ -53,10 +57,9 @@ impl Engine {
             return self.pull_all_tags(&candidates, &platform, options, progress);
         }
         let mut errors = Vec::new();
-        for cand in &candidates {
-            let name = cand.name.clone().with_default_tag();
+        for name in &candidates {
             progress.message(&format!("Trying to pull {name}..."));
-            match self.pull_candidate(cand, &name, &platform, options, progress) {
+            match self.pull_candidate(name, &platform, options, progress) {
                 Ok(rec) => return Ok(vec![rec]),
                 Err(e) => errors.push(e),
             }
@@ -69,17 +72,20 @@ impl Engine {
 
     fn pull_all_tags(
         &mut self,
-        candidates: &[Candidate],
+        candidates: &[Reference],
         platform: &Platform,
         options: &PullOptions,
         progress: &dyn PullProgress,
     ) -> Result<Vec<ImageRecord>> {
         let mut last = None;
         for cand in candidates {
-            let Some(ep) = cand.endpoints.last() else {
-                continue;
-            };
-            let tags = match endpoint_client(ep, options).and_then(|c| c.tags(&ep.reference.path)) {
+            let mut repo = cand.clone();
+            repo.tag = None;
+            repo.digest = None;
+            let sources = self.registries_conf()?.pull_sources(&repo)?;
+            let Some(src) = sources.last() else { continue };
+            let tags = match endpoint_client(src, options).and_then(|c| c.tags(&src.reference.path))
+            {
                 Ok(t) => t,
                 Err(e) => {
                     last = Some(e);
@@ -88,14 +94,10 @@ impl Engine {
             };
             let mut out = Vec::new();
             for tag in tags {
-                let mut name = cand.name.clone();
-                name.tag = Some(tag.clone());
-                let mut c = cand.clone();
-                for e in &mut c.endpoints {
-                    e.reference.tag = Some(tag.clone());
-                }
+                let mut name = repo.clone();
+                name.tag = Some(tag);
                 progress.message(&format!("Trying to pull {name}..."));
-                out.push(self.pull_candidate(&c, &name, platform, options, progress)?);
+                out.push(self.pull_candidate(&name, platform, options, progress)?);
             }
             return Ok(out);
         }
@@ -107,14 +109,15 @@ impl Engine {
     /// Tries each endpoint of a candidate (mirrors first); the last error wins.
     fn pull_candidate(
         &mut self,
-        cand: &Candidate,
         name: &Reference,
         platform: &Platform,
         options: &PullOptions,
         progress: &dyn PullProgress,
     ) -> Result<ImageRecord> {
+        self.policy()?.check("docker", name)?;
+        let sources = self.registries_conf()?.pull_sources(name)?;
         let mut last = None;
-        for ep in &cand.endpoints {
+        for ep in &sources {
             match self.pull_endpoint(ep, name, platform, options, progress) {
                 Ok(r) => return Ok(r),
                 Err(e) => {
@@ -130,7 +133,7 @@ impl Engine {
 
     fn pull_endpoint(
         &mut self,
-        ep: &Endpoint,
+        ep: &PullSource,
         name: &Reference,
         platform: &Platform,
         options: &PullOptions,
@@ -162,13 +165,16 @@ impl Engine {
 }
 
 /// A client for an endpoint with the TLS choice and credentials that apply to it.
-fn endpoint_client(ep: &Endpoint, options: &PullOptions) -> Result<RegistryClient, RegistryError> {
+fn endpoint_client(
+    ep: &PullSource,
+    options: &PullOptions,
+) -> Result<RegistryClient, RegistryError> {
     let host = ep.reference.domain.clone().unwrap_or_default();
-    let creds = match &options.creds {
-        Some(c) => Some(Credentials::parse(c)?),
-        None => AuthStore::new(options.authfile.as_deref())
-            .get(&format!("{host}/{}", ep.reference.path))?,
-    };
+    let creds = super::credentials(
+        options.creds.as_deref(),
+        options.authfile.as_deref(),
+        &format!("{host}/{}", ep.reference.path),
+    )?;
     RegistryClient::new(
         &host,
         ClientOptions {

@@ -8,9 +8,8 @@
 //! byte and keeps its digest.
 
 use super::client::{ClientOptions, RegistryClient};
-use super::conf::{self, AuthStore};
 use super::manifest::{self, Compression, Descriptor, ImageManifest, MAX_MANIFEST_SIZE};
-use super::{BlobKind, Credentials, PullProgress, RegistryError};
+use super::{BlobKind, PullProgress, RegistryError};
 use crate::digest::{Digest, DigestWriter};
 use crate::reference::{Reference, DOCKER_DOMAIN};
 use crate::store::blobs::BlobStore;
@@ -73,16 +72,16 @@ impl Engine {
             }
         };
         let host = dest.domain.clone().unwrap_or_default();
-        let creds = match &opts.creds {
-            Some(c) => Some(Credentials::parse(c)?),
-            None => {
-                AuthStore::new(opts.authfile.as_deref()).get(&format!("{host}/{}", dest.path))?
-            }
-        };
+        let creds = super::credentials(
+            opts.creds.as_deref(),
+            opts.authfile.as_deref(),
+            &format!("{host}/{}", dest.path),
+        )?;
+        let conf_insecure = self.registries_conf()?.is_insecure(&host);
         let client = RegistryClient::new(
             &host,
             ClientOptions {
-                insecure: super::insecure_for(&host, conf::is_insecure(&host), opts.tls_verify),
+                insecure: super::insecure_for(&host, conf_insecure, opts.tls_verify),
                 cert_dir: opts.cert_dir.clone(),
                 creds,
             },

@@ -93,6 +93,7 @@ impl GlobalOpts {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     #[command(flatten)]
     System(system::SystemCommand),

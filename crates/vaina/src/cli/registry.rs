@@ -230,15 +230,14 @@ fn push(g: &GlobalOpts, a: PushArgs) -> CmdResult {
 }
 
 /// The registry to log in to: the argument, else the first unqualified-search registry.
-fn registry_arg(registry: Option<String>) -> anyhow::Result<String> {
+fn registry_arg(engine: &libvaina::Engine, registry: Option<String>) -> anyhow::Result<String> {
     if let Some(r) = registry {
         return Ok(r);
     }
-    let probe = libvaina::reference::Reference::parse("x")?;
-    libvaina::registry::conf::pull_sources(&probe)
+    engine
+        .registries_conf()
         .ok()
-        .and_then(|c| c.into_iter().next())
-        .and_then(|c| c.name.domain)
+        .and_then(|c| c.unqualified_search_registries.first().cloned())
         .ok_or_else(|| anyhow!("please provide a registry to log in to"))
 }
 
@@ -272,7 +271,7 @@ fn prompt(label: &str, hidden: bool) -> anyhow::Result<String> {
 
 fn login(g: &GlobalOpts, a: LoginArgs) -> CmdResult {
     let engine = g.engine()?;
-    let registry = registry_arg(a.registry)?;
+    let registry = registry_arg(&engine, a.registry)?;
     let acc = access(&a.access, None);
     if a.get_login {
         println!("{}", engine.login_username(&registry, &acc)?);
@@ -324,7 +323,7 @@ fn logout(g: &GlobalOpts, a: LogoutArgs) -> CmdResult {
         println!("Removed login credentials for all registries");
         return Ok(0);
     }
-    let registry = registry_arg(a.registry)?;
+    let registry = registry_arg(&engine, a.registry)?;
     engine.logout(Some(&registry), &acc)?;
     println!("Removed login credentials for {registry}");
     Ok(0)
