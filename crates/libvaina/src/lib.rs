@@ -13,6 +13,7 @@
 //! - [`container`]: spec generation, lifecycle, exec sessions, logs
 //! - [`runtime`]: the OCI runtime CLI (runc, crun, youki)
 //! - [`monitor`]: the per-container monitor (conmon's role), run from the same binary
+//! - [`system`]: `version` and `info` reports (host probing)
 //! - [`network`], [`pod`], [`volume`]: later issues
 
 pub mod config;
@@ -28,6 +29,7 @@ pub mod reference;
 pub mod registry;
 pub mod runtime;
 pub mod store;
+pub mod system;
 pub mod volume;
 
 pub use engine::{Engine, EngineOptions};

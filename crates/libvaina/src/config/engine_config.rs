@@ -57,6 +57,14 @@ impl Engine {
         Ok(shortnames::resolve(conf, &cache, r)?)
     }
 
+    /// Records in vaina's alias cache that short name `name` means `resolved` (after a
+    /// successful pull of a candidate the user chose at a prompt).
+    pub fn record_short_name_alias(&self, name: &str, resolved: &Reference) -> Result<()> {
+        let mut cache = self.alias_cache()?;
+        cache.record(name, resolved)?;
+        Ok(())
+    }
+
     /// The OCI runtime asked for: `--runtime`, else containers.conf `[engine] runtime`;
     /// `None` means "choose the default for this host".
     pub fn runtime_setting(&self) -> Result<Option<String>> {

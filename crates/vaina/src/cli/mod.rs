@@ -6,11 +6,17 @@
 pub mod container;
 #[allow(dead_code)] // used by create/run as they land
 pub mod container_flags;
+pub mod human;
 pub mod image;
+pub mod image_import;
+pub mod image_list;
 pub mod output;
 pub mod progress;
 pub mod registry;
+#[allow(dead_code)] // called by pull/run/create as they land
+pub mod shortnames;
 pub mod system;
+pub mod yaml;
 
 use clap::{Args, Parser, Subcommand};
 use libvaina::{Engine, EngineOptions};

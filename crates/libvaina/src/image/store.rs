@@ -1,0 +1,407 @@
+//! Writing images into the store: the images lock, sweeping leftovers, committing an image
+//! whose blobs are stored, and keeping the OCI layout's `index.json` in step with the names.
+//!
+//! Every write runs under one exclusive file lock (`<runroot>/locks/images.lock`), starts by
+//! sweeping what an interrupted run left (temp blobs, temp and unrecorded layer directories),
+//! unpacks layers into temp directories renamed into place, and records the image in a single
+//! transaction: an image appears only when complete. `index.json` lists one manifest per name
+//! with the `org.opencontainers.image.ref.name` annotation (so `skopeo inspect
+//! oci:<root>/oci:<name>` works) and unnamed images without it.
+
+use super::layers::{open_blob, unpack_layer};
+use super::manifest::{chain_ids, ConfigSummary, Manifest, CONFIG_CAP, MANIFEST_CAP};
+use super::{ImageError, ImageRecord};
+use crate::digest::Digest;
+use crate::store::lock::FileLock;
+use crate::store::write_atomic;
+use crate::{Engine, Result};
+use rusqlite::{params, OptionalExtension};
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+/// The held images write lock; image writes take it as proof.
+#[derive(Debug)]
+pub struct ImagesLock {
+    _lock: FileLock,
+}
+
+pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
+
+/// Nanoseconds since the epoch, now.
+pub(crate) fn now_ns() -> i64 {
+    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+}
+
+impl Engine {
+    /// Takes the exclusive images lock and sweeps leftovers of interrupted writes.
+    pub fn lock_images(&self) -> Result<ImagesLock> {
+        self.db()?;
+        let lock = FileLock::exclusive(&self.paths.locks().join("images.lock"))?;
+        let l = ImagesLock { _lock: lock };
+        self.sweep_images(&l)?;
+        Ok(l)
+    }
+
+    /// Removes temp blobs, temp layer directories and layer directories the database does not
+    /// know (an unpack that finished but whose image was never recorded).
+    fn sweep_images(&self, _lock: &ImagesLock) -> Result<()> {
+        self.blobs()?.sweep()?;
+        let dir = self.paths.layers();
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            return Ok(());
+        };
+        let known: HashSet<String> = {
+            let conn = self.db()?.conn();
+            let mut st = conn
+                .prepare_cached("SELECT chain_id FROM layers")
+                .map_err(ImageError::from)?;
+            let rows = st
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(ImageError::from)?;
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(ImageError::from)?
+        };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".tmp-") || !known.contains(&name) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+        Ok(())
+    }
+
+    /// The directory of the unpacked layer with this chain ID (hex).
+    pub fn layer_dir(&self, chain_hex: &str) -> PathBuf {
+        self.paths.layers().join(chain_hex)
+    }
+
+    /// Chain IDs (hex) of an image's layers, lowest first.
+    pub fn image_chain_ids(&self, image_id: &str) -> Result<Vec<String>> {
+        let conn = self.db()?.conn();
+        let mut st = conn
+            .prepare_cached("SELECT chain_id FROM image_layers WHERE image_id=?1 ORDER BY position")
+            .map_err(ImageError::from)?;
+        let rows = st
+            .query_map([image_id], |r| r.get::<_, String>(0))
+            .map_err(ImageError::from)?;
+        Ok(rows
+            .collect::<rusqlite::Result<_>>()
+            .map_err(ImageError::from)?)
+    }
+
+    /// The record of the image with this full ID, if it exists.
+    pub fn image_record(&self, id: &str) -> Result<Option<ImageRecord>> {
+        let conn = self.db()?.conn();
+        let md: Option<String> = conn
+            .query_row(
+                "SELECT manifest_digest FROM images WHERE id=?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(ImageError::from)?;
+        let Some(md) = md else { return Ok(None) };
+        let manifest_digest = md
+            .parse()
+            .map_err(|_| ImageError::Invalid(format!("bad manifest digest {md:?} in the store")))?;
+        Ok(Some(ImageRecord {
+            id: id.to_string(),
+            manifest_digest,
+            names: self.image_names(id)?,
+        }))
+    }
+
+    /// Names of an image, oldest first.
+    pub fn image_names(&self, id: &str) -> Result<Vec<String>> {
+        let conn = self.db()?.conn();
+        let mut st = conn
+            .prepare_cached("SELECT name FROM image_names WHERE image_id=?1 ORDER BY rowid")
+            .map_err(ImageError::from)?;
+        let rows = st
+            .query_map([id], |r| r.get::<_, String>(0))
+            .map_err(ImageError::from)?;
+        Ok(rows
+            .collect::<rusqlite::Result<_>>()
+            .map_err(ImageError::from)?)
+    }
+
+    /// [`Engine::commit_image`] with the lock already held; `names` are full, normalised names.
+    pub fn commit_image_locked(
+        &mut self,
+        lock: &ImagesLock,
+        manifest_digest: &Digest,
+        names: &[String],
+    ) -> Result<ImageRecord> {
+        let blobs = self.blobs()?;
+        let mbytes = blobs
+            .read_blob(manifest_digest, MANIFEST_CAP)
+            .map_err(ImageError::from)?;
+        let manifest = Manifest::parse(manifest_digest, &mbytes)?;
+        let config_digest = manifest.config.digest.clone();
+        if config_digest.algorithm() != "sha256" {
+            return Err(ImageError::Config {
+                digest: config_digest.to_string(),
+                reason: "only sha256 config digests are supported".into(),
+            }
+            .into());
+        }
+        let cbytes = blobs
+            .read_blob(&config_digest, CONFIG_CAP)
+            .map_err(ImageError::from)?;
+        let config = ConfigSummary::parse(&config_digest, &cbytes)?;
+        let diff_ids = &config.rootfs.diff_ids;
+        if diff_ids.len() != manifest.layers.len() {
+            return Err(ImageError::Manifest {
+                digest: manifest_digest.to_string(),
+                reason: format!(
+                    "{} layers but the config lists {} diff IDs",
+                    manifest.layers.len(),
+                    diff_ids.len()
+                ),
+            }
+            .into());
+        }
+        let chains = chain_ids(diff_ids);
+        let id = config_digest.hex().to_string();
+
+        // Unpack what is missing, each layer into a temp dir renamed into place.
+        let layers_dir = self.paths.layers();
+        std::fs::create_dir_all(&layers_dir).map_err(|e| crate::Error::io(&layers_dir, e))?;
+        let mut created: Vec<PathBuf> = Vec::new();
+        let mut sizes: Vec<u64> = Vec::new();
+        let result = (|| -> Result<()> {
+            for (i, desc) in manifest.layers.iter().enumerate() {
+                let chain = chains[i].hex();
+                let known: Option<i64> = self
+                    .db()?
+                    .conn()
+                    .query_row("SELECT size FROM layers WHERE chain_id=?1", [chain], |r| {
+                        r.get(0)
+                    })
+                    .optional()
+                    .map_err(ImageError::from)?;
+                let dest = self.layer_dir(chain);
+                if let Some(size) = known {
+                    if dest.is_dir() {
+                        sizes.push(size as u64);
+                        continue;
+                    }
+                }
+                let tmp = tempfile::Builder::new()
+                    .prefix(".tmp-")
+                    .tempdir_in(&layers_dir)
+                    .map_err(|e| crate::Error::io(&layers_dir, e))?;
+                let layer = desc.digest.to_string();
+                let f = open_blob(&blobs.path(&desc.digest), &layer)?;
+                let u = unpack_layer(f, tmp.path(), &layer)?;
+                if u.diff_id != diff_ids[i] {
+                    return Err(ImageError::layer(
+                        &layer,
+                        format!(
+                            "diff ID mismatch: the config says {}, the layer is {}",
+                            diff_ids[i], u.diff_id
+                        ),
+                    )
+                    .into());
+                }
+                let tmp = tmp.keep();
+                if dest.exists() {
+                    let _ = std::fs::remove_dir_all(&dest);
+                }
+                std::fs::rename(&tmp, &dest).map_err(|e| crate::Error::io(&dest, e))?;
+                created.push(dest);
+                sizes.push(u.size);
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            for d in &created {
+                let _ = std::fs::remove_dir_all(d);
+            }
+            return Err(e);
+        }
+
+        let size = sizes.iter().sum::<u64>() + cbytes.len() as u64 + mbytes.len() as u64;
+        let labels = config
+            .config
+            .as_ref()
+            .and_then(|c| c.labels.clone())
+            .unwrap_or_default();
+        let labels = serde_json::to_string(&labels).unwrap_or_else(|_| "{}".into());
+        let created_ns = config.created_ns();
+        let kind = manifest.kind().to_string();
+        let md = manifest_digest.to_string();
+        let mlen = mbytes.len() as i64;
+        let res = self.db_mut()?.transaction(|tx| -> Result<(), ImageError> {
+            let exists: bool = tx
+                .query_row("SELECT 1 FROM images WHERE id=?1", [&id], |_| Ok(true))
+                .optional()?
+                .unwrap_or(false);
+            if !exists {
+                tx.execute(
+                    "INSERT INTO images(id, config_digest, manifest_digest, manifest_type, created_ns, added_ns, size, labels, top_layer)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![
+                        id,
+                        config_digest.to_string(),
+                        md,
+                        kind,
+                        created_ns,
+                        now_ns(),
+                        size as i64,
+                        labels,
+                        chains.last().map(|c| c.hex().to_string())
+                    ],
+                )?;
+                for (i, desc) in manifest.layers.iter().enumerate() {
+                    let chain = chains[i].hex();
+                    let parent = if i > 0 { Some(chains[i - 1].hex()) } else { None };
+                    tx.execute(
+                        "INSERT OR IGNORE INTO layers(chain_id, diff_id, parent, blob_digest, media_type, blob_size, size, refs)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+                        params![
+                            chain,
+                            diff_ids[i].to_string(),
+                            parent,
+                            desc.digest.to_string(),
+                            desc.media_type,
+                            desc.size as i64,
+                            sizes[i] as i64
+                        ],
+                    )?;
+                    tx.execute(
+                        "INSERT INTO image_layers(image_id, position, chain_id) VALUES (?1, ?2, ?3)",
+                        params![id, i as i64, chain],
+                    )?;
+                }
+                let distinct: HashSet<&str> = chains.iter().map(|c| c.hex()).collect();
+                for c in distinct {
+                    tx.execute("UPDATE layers SET refs = refs + 1 WHERE chain_id=?1", [c])?;
+                }
+            } else {
+                tx.execute(
+                    "UPDATE images SET manifest_digest=?2, manifest_type=?3 WHERE id=?1",
+                    params![id, md, kind],
+                )?;
+            }
+            tx.execute(
+                "INSERT OR IGNORE INTO image_manifests(image_id, digest, size, media_type) VALUES (?1, ?2, ?3, ?4)",
+                params![id, md, mlen, kind],
+            )?;
+            for n in names {
+                set_name(tx, &id, n)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = res {
+            for d in &created {
+                let _ = std::fs::remove_dir_all(d);
+            }
+            return Err(e.into());
+        }
+        self.write_index(lock)?;
+        self.image_record(&id)?
+            .ok_or_else(|| ImageError::NotFound(id.clone()).into())
+    }
+
+    /// Rewrites the OCI layout's `index.json` from the database.
+    pub fn write_index(&self, _lock: &ImagesLock) -> Result<()> {
+        let conn = self.db()?.conn();
+        let mut st = conn
+            .prepare_cached(
+                "SELECT i.manifest_digest, m.size, m.media_type, n.name
+                 FROM images i JOIN image_manifests m ON m.image_id=i.id AND m.digest=i.manifest_digest
+                 LEFT JOIN image_names n ON n.image_id=i.id
+                 ORDER BY i.added_ns, n.rowid",
+            )
+            .map_err(ImageError::from)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            })
+            .map_err(ImageError::from)?;
+        let mut manifests = Vec::new();
+        for row in rows {
+            let (digest, size, mt, name) = row.map_err(ImageError::from)?;
+            let mut m = serde_json::json!({"mediaType": mt, "digest": digest, "size": size});
+            if let Some(n) = name {
+                m["annotations"] = serde_json::json!({ REF_NAME: n });
+            }
+            manifests.push(m);
+        }
+        let index = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": manifests,
+        });
+        let blobs = self.blobs()?;
+        write_atomic(&blobs.index_path(), index.to_string().as_bytes())?;
+        Ok(())
+    }
+
+    /// Deletes the given blobs unless an image or layer still refers to them (lock held).
+    pub fn gc_blobs(&self, _lock: &ImagesLock, candidates: &[Digest]) -> Result<()> {
+        let conn = self.db()?.conn();
+        let blobs = self.blobs()?;
+        for d in candidates {
+            let s = d.to_string();
+            let used: bool = conn
+                .query_row(
+                    "SELECT 1 WHERE EXISTS (SELECT 1 FROM images WHERE config_digest=?1)
+                        OR EXISTS (SELECT 1 FROM image_manifests WHERE digest=?1)
+                        OR EXISTS (SELECT 1 FROM layers WHERE blob_digest=?1)",
+                    [&s],
+                    |_| Ok(true),
+                )
+                .optional()
+                .map_err(ImageError::from)?
+                .unwrap_or(false);
+            if !used {
+                blobs.remove(d)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Points `name` at image `id` inside a transaction, taking it from any other image, and adds
+/// it to the image's names history.
+pub(crate) fn set_name(
+    tx: &rusqlite::Transaction<'_>,
+    id: &str,
+    name: &str,
+) -> Result<(), ImageError> {
+    let current: Option<String> = tx
+        .query_row(
+            "SELECT image_id FROM image_names WHERE name=?1",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if current.as_deref() != Some(id) {
+        tx.execute("DELETE FROM image_names WHERE name=?1", [name])?;
+        tx.execute(
+            "INSERT INTO image_names(name, image_id) VALUES (?1, ?2)",
+            params![name, id],
+        )?;
+    }
+    let hist: String = tx.query_row("SELECT names_history FROM images WHERE id=?1", [id], |r| {
+        r.get(0)
+    })?;
+    let mut h: Vec<String> = serde_json::from_str(&hist).unwrap_or_default();
+    h.retain(|n| n != name);
+    h.insert(0, name.to_string());
+    tx.execute(
+        "UPDATE images SET names_history=?2 WHERE id=?1",
+        params![
+            id,
+            serde_json::to_string(&h).unwrap_or_else(|_| "[]".into())
+        ],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! `version` and `info`: Podman's layouts, `--format` (json and Go templates), configuration
+//! files reflected in `info`, and broken configuration files (one line, exit 125).
+
+mod common;
+
+use common::TestEnv;
+use serde_json::Value;
+
+fn go_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
+#[test]
+fn version_layout_and_formats() {
+    let env = TestEnv::new();
+    let out = env.ok(["version"]);
+    let labels: Vec<&str> = out
+        .lines()
+        .map(|l| l.split(':').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "Client",
+            "Version",
+            "API Version",
+            "Rust Version",
+            "Built",
+            "OS/Arch"
+        ],
+        "{out}"
+    );
+    // Values start in column 15, as Podman's do.
+    for l in out.lines() {
+        assert_eq!(l.as_bytes()[13], b' ', "{l:?}");
+        assert_ne!(l.as_bytes()[14], b' ', "{l:?}");
+    }
+    assert!(
+        out.contains(&format!("OS/Arch:      linux/{}", go_arch())),
+        "{out}"
+    );
+
+    let json: Value = serde_json::from_str(&env.ok(["version", "--format", "json"])).unwrap();
+    assert_eq!(json["Client"]["Version"], env!("CARGO_PKG_VERSION"));
+    assert!(json["Client"]["APIVersion"].is_string());
+
+    let t = env.ok(["version", "--format", "{{.Client.Version}}"]);
+    assert_eq!(t, format!("{}\n", env!("CARGO_PKG_VERSION")));
+    let t = env.ok([
+        "system",
+        "version",
+        "-f",
+        "{{.Client.Os}}/{{.Client.OsArch}}",
+    ]);
+    assert_eq!(t, format!("linux/linux/{}\n", go_arch()));
+}
+
+#[test]
+fn info_json_shape() {
+    let env = TestEnv::new();
+    env.set_registries_conf(
+        "unqualified-search-registries = [\"quay.io\", \"docker.io\"]\n\n[[registry]]\nlocation = \"127.0.0.1:5000\"\ninsecure = true\n",
+    );
+    let v: Value = serde_json::from_str(&env.ok(["info", "--format", "json"])).unwrap();
+    let host = &v["host"];
+    assert_eq!(host["arch"], go_arch());
+    assert_eq!(host["os"], "linux");
+    assert!(matches!(host["cgroupVersion"].as_str(), Some("v1" | "v2")));
+    assert!(host["kernel"].as_str().is_some_and(|k| !k.is_empty()));
+    assert!(host["hostname"].is_string());
+    assert!(host["ociRuntime"]["name"].is_string());
+    assert!(host["cpus"].as_u64().unwrap() >= 1);
+    let store = &v["store"];
+    assert_eq!(store["graphRoot"], env.root.display().to_string());
+    assert_eq!(store["runRoot"], env.runroot.display().to_string());
+    assert_eq!(store["graphDriverName"], "overlay");
+    assert_eq!(store["imageStore"]["number"], 0);
+    assert_eq!(store["containerStore"]["number"], 0);
+    assert_eq!(store["containerStore"]["running"], 0);
+    assert_eq!(
+        v["registries"]["search"],
+        serde_json::json!(["quay.io", "docker.io"])
+    );
+    assert_eq!(v["registries"]["127.0.0.1:5000"]["Insecure"], true);
+    assert_eq!(v["version"]["Version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn info_default_output_and_templates() {
+    let env = TestEnv::new();
+    let out = env.ok(["info"]);
+    for key in [
+        "host:\n",
+        "  arch: ",
+        "store:\n",
+        "  graphRoot: ",
+        "version:\n",
+    ] {
+        assert!(out.contains(key), "missing {key:?} in\n{out}");
+    }
+    assert!(out.contains(&format!("  graphRoot: {}\n", env.root.display())));
+    let t = env.ok([
+        "info",
+        "--format",
+        "{{.Host.Arch}} {{.Store.GraphRoot}} {{.Store.ImageStore.Number}} {{.Host.OCIRuntime.Name}}",
+    ]);
+    let f: Vec<&str> = t.split_whitespace().collect();
+    assert_eq!(f[0], go_arch());
+    assert_eq!(f[1], env.root.display().to_string());
+    assert_eq!(f[2], "0");
+    let t = env.ok(["system", "info", "-f", "{{json .Host.Distribution}}"]);
+    let d: Value = serde_json::from_str(&t).unwrap();
+    // Template data uses Go's field names throughout (also inside `json`).
+    assert!(d.get("Distribution").is_some(), "{t}");
+}
+
+#[test]
+fn containers_conf_defaults_and_flag_overrides() {
+    let env = TestEnv::new();
+    env.set_containers_conf(
+        "[containers]\nlog_driver = \"json-file\"\n\n[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"none\"\n",
+    );
+    let t = env.ok([
+        "info",
+        "--format",
+        "{{.Host.LogDriver}} {{.Host.CgroupManager}} {{.Host.EventLogger}}",
+    ]);
+    assert_eq!(t, "json-file cgroupfs none\n");
+    let t = env.ok([
+        "--cgroup-manager",
+        "systemd",
+        "--events-backend",
+        "file",
+        "info",
+        "--format",
+        "{{.Host.CgroupManager}} {{.Host.EventLogger}}",
+    ]);
+    assert_eq!(t, "systemd file\n");
+}
+
+#[test]
+fn runtime_from_containers_conf() {
+    let env = TestEnv::new();
+    let Some(runc) = ["/usr/sbin/runc", "/usr/bin/runc"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+    else {
+        eprintln!("skipped: runc is not installed");
+        return;
+    };
+    env.set_containers_conf(&format!(
+        "[engine]\nruntime = \"myrunc\"\n[engine.runtimes]\nmyrunc = [\"/nonexistent/runc\", \"{runc}\"]\n"
+    ));
+    let t = env.ok(["info", "--format", "{{.Host.OCIRuntime.Path}}"]);
+    assert_eq!(t.trim(), runc);
+    let t = env.ok([
+        "--runtime",
+        runc,
+        "info",
+        "--format",
+        "{{.Host.OCIRuntime.Name}}",
+    ]);
+    assert_eq!(t.trim(), "runc");
+}
+
+fn assert_one_line_error(err: &str, needle: &str) {
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("Error: "), "{err}");
+    assert!(err.contains(needle), "{needle:?} not in {err}");
+}
+
+#[test]
+fn bad_config_files_are_one_line_errors() {
+    let env = TestEnv::new();
+    env.set_containers_conf("[containers\nfoo = 1\n");
+    let err = env.fails(125, ["info"]);
+    assert_one_line_error(&err, "containers.conf");
+    env.set_containers_conf("[containers]\npids_limit = \"lots\"\n");
+    let err = env.fails(125, ["info"]);
+    assert_one_line_error(&err, "containers.conf");
+    env.set_containers_conf("");
+
+    env.set_registries_conf("unqualified-search-registries = [\"a.io\"\n");
+    let err = env.fails(125, ["info"]);
+    assert_one_line_error(&err, "registries.conf");
+    env.set_registries_conf("short-name-mode = \"sometimes\"\n");
+    let err = env.fails(125, ["info"]);
+    assert_one_line_error(&err, "short-name mode");
+    env.set_registries_conf("");
+
+    // A broken drop-in names the drop-in.
+    let dropins = env.config.join("registries.conf.d");
+    std::fs::create_dir_all(&dropins).unwrap();
+    std::fs::write(
+        dropins.join("50-bad.conf"),
+        "[[registry]]\nprefix = \"x.io\"\n",
+    )
+    .unwrap();
+    let err = env.fails(125, ["info"]);
+    assert_one_line_error(&err, "50-bad.conf");
+    std::fs::remove_file(dropins.join("50-bad.conf")).unwrap();
+
+    assert!(
+        !env.root.exists(),
+        "info with a broken configuration must not create the store"
+    );
+    let err = env.fails(125, ["info", "--format", "{{.Host.Arch"]);
+    assert_one_line_error(&err, "template");
+}
+
+#[test]
+fn missing_containers_conf_named_by_env() {
+    let mut env = TestEnv::new();
+    let missing = env.dir.path().join("nope.conf");
+    env.env
+        .push(("CONTAINERS_CONF".into(), missing.display().to_string()));
+    let err = env.fails(125, ["info"]);
+    assert_one_line_error(&err, "nope.conf");
+}
+
+#[test]
+fn containers_conf_override_applies_last() {
+    let mut env = TestEnv::new();
+    env.set_containers_conf("[containers]\nlog_driver = \"json-file\"\n");
+    let over = env.dir.path().join("override.conf");
+    std::fs::write(&over, "[containers]\nlog_driver = \"none\"\n").unwrap();
+    env.env.push((
+        "CONTAINERS_CONF_OVERRIDE".into(),
+        over.display().to_string(),
+    ));
+    let t = env.ok(["info", "--format", "{{.Host.LogDriver}}"]);
+    assert_eq!(t, "none\n");
+}
