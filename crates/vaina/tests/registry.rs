@@ -678,3 +678,241 @@ fn search_uses_the_catalog() {
     );
     assert!(err.contains("couldn't search registry"), "{err}");
 }
+
+fn images_list(env: &TestEnv) -> Vec<String> {
+    env.ok(["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn pull_then_images_and_push_back() {
+    require_programs!("docker-registry", "skopeo");
+    let reg = Registry::start();
+    let src = tempfile::tempdir().unwrap();
+    fixtures::write_oci_image(
+        src.path(),
+        "wh",
+        &ImageSpec::busybox_with_whiteouts(Compression::Gzip),
+    );
+    reg.push_oci(src.path(), "wh", "bb:1");
+    let env = env_for(&reg.insecure_conf());
+    let image = format!("{}/bb:1", reg.host);
+    let id = env.ok(["pull", "-q", &image]);
+    let id = id.trim();
+    assert_eq!(id.len(), 64, "{id}");
+    assert_eq!(
+        images_list(&env),
+        vec![format!("{}/bb:1 {}", reg.host, &id[..12])]
+    );
+    // The store is an OCI layout skopeo reads.
+    let out = std::process::Command::new("skopeo")
+        .args([
+            "inspect",
+            "--raw",
+            &format!("oci:{}", env.root.join("oci").display()),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Pulling again reuses every blob and gives the same ID.
+    assert_eq!(env.ok(["pull", "-q", &image]).trim(), id);
+
+    // Push as is (the manifest keeps its digest), then recompressed and converted.
+    let digestfile = env.dir.path().join("digest");
+    env.ok([
+        "push",
+        "-q",
+        "--digestfile",
+        digestfile.to_str().unwrap(),
+        &image,
+        &format!("{}/copy:same", reg.host),
+    ]);
+    let inspect = |name: &str| -> serde_json::Value {
+        let out = std::process::Command::new("skopeo")
+            .args([
+                "inspect",
+                "--raw",
+                "--tls-verify=false",
+                &format!("docker://{}/{name}", reg.host),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let same = inspect("copy:same");
+    let orig = inspect("bb:1");
+    assert_eq!(same, orig);
+    let d = std::fs::read_to_string(&digestfile).unwrap();
+    assert!(d.starts_with("sha256:"), "{d}");
+    env.ok([
+        "push",
+        "-q",
+        "--compression-format=zstd",
+        &image,
+        &format!("{}/copy:zstd", reg.host),
+    ]);
+    let z = inspect("copy:zstd");
+    assert!(z["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["mediaType"] == "application/vnd.oci.image.layer.v1.tar+zstd"));
+    env.ok([
+        "push",
+        "-q",
+        "--format=v2s2",
+        &image,
+        &format!("{}/copy:v2s2", reg.host),
+    ]);
+    let v2 = inspect("copy:v2s2");
+    assert_eq!(
+        v2["mediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    assert_eq!(
+        v2["config"]["mediaType"],
+        "application/vnd.docker.container.image.v1+json"
+    );
+    // zstd cannot go into a v2s2 manifest.
+    let err = env.fails(
+        125,
+        [
+            "push",
+            "--format=v2s2",
+            "--compression-format=zstd",
+            &image,
+            &format!("{}/copy:bad", reg.host),
+        ],
+    );
+    assert!(err.contains("v2s2"), "{err}");
+    // The recompressed image pulls back into a fresh store with the same ID.
+    let env2 = env_for(&reg.insecure_conf());
+    assert_eq!(
+        env2.ok(["pull", "-q", &format!("{}/copy:zstd", reg.host)])
+            .trim(),
+        id
+    );
+}
+
+#[test]
+fn pull_with_credentials_mirrors_and_all_tags() {
+    require_programs!("docker-registry", "skopeo", "openssl", "htpasswd");
+    let tls = Registry::start_tls("alice", "s3cret");
+    let src = tempfile::tempdir().unwrap();
+    fixtures::write_oci_image(src.path(), "one", &ImageSpec::busybox());
+    tls.push_oci(src.path(), "one", "bb:1");
+    let env = env_for("unqualified-search-registries = []\n");
+    let cert_dir = format!("--cert-dir={}", tls.cert_dir.as_ref().unwrap().display());
+    let image = format!("{}/bb:1", tls.host);
+    // --creds, then credentials from auth.json after login.
+    env.ok(["pull", "-q", &cert_dir, "--creds=alice:s3cret", &image]);
+    env.ok(["login", &cert_dir, "-u", "alice", "-p", "s3cret", &tls.host]);
+    env.ok(["pull", "-q", &cert_dir, &image]);
+
+    // A mirror is tried before the location: the location here does not exist.
+    let mirror = Registry::start();
+    mirror.push_oci(src.path(), "one", "lib/bb:1");
+    mirror.push_oci(src.path(), "one", "lib/bb:2");
+    let env = env_for(&format!(
+        "unqualified-search-registries = [\"example.invalid\"]\n[[registry]]\nprefix = \"example.invalid/lib\"\nlocation = \"example.invalid/lib\"\n[[registry.mirror]]\nlocation = \"{}/lib\"\ninsecure = true\n",
+        mirror.host
+    ));
+    let out = env.run(["pull", "lib/bb:1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Trying to pull example.invalid/lib/bb:1..."),
+        "{err}"
+    );
+    assert_eq!(
+        images_list(&env)[0].split(' ').next().unwrap(),
+        "example.invalid/lib/bb:1"
+    );
+    // --all-tags pulls every tag of the repository.
+    let env = env_for(&mirror.insecure_conf());
+    let out = env.ok([
+        "pull",
+        "-q",
+        "--all-tags",
+        &format!("{}/lib/bb", mirror.host),
+    ]);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let err = env.fails(
+        125,
+        ["pull", "--all-tags", &format!("{}/lib/bb:1", mirror.host)],
+    );
+    assert!(err.contains("tag can't be used with --all-tags"), "{err}");
+}
+
+#[test]
+fn pull_reports_every_candidate() {
+    let fake = FakeRegistry::start(None);
+    let env = env_for(&format!(
+        "unqualified-search-registries = [\"{}\", \"nowhere.invalid\"]\nshort-name-mode = \"permissive\"\n[[registry]]\nlocation = \"{}\"\ninsecure = true\n",
+        fake.host, fake.host
+    ));
+    let err = env.fails(125, ["pull", "-q", "nosuch"]);
+    assert!(
+        err.starts_with("Error: 2 errors occurred while pulling:"),
+        "{err}"
+    );
+    assert!(err.contains(&format!(" * initializing source docker://{}/nosuch:latest: reading manifest latest in {}/nosuch: manifest unknown", fake.host, fake.host)), "{err}");
+    assert!(err.contains(" * initializing source docker://nowhere.invalid/nosuch:latest: pinging container registry nowhere.invalid"), "{err}");
+}
+
+#[test]
+fn corrupt_gzip_layer_leaves_the_store_unchanged() {
+    // The digest matches (the registry is honest), the content is not gzip: unpacking fails.
+    let src = tempfile::tempdir().unwrap();
+    let mut spec = ImageSpec::busybox();
+    spec.layers = vec![(b"this is not gzip at all".to_vec(), Compression::None)];
+    let digest = fixtures::write_oci_image(src.path(), "one", &spec);
+    let layout = src.path();
+    let mpath = layout.join("blobs/sha256").join(&digest[7..]);
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&mpath).unwrap()).unwrap();
+    m["layers"][0]["mediaType"] = "application/vnd.oci.image.layer.v1.tar+gzip".into();
+    let fake = FakeRegistry::start(None);
+    fake.serve_layout(layout, "one", "app");
+    fake.route(
+        "GET",
+        "/v2/app/manifests/one",
+        Canned::ok(
+            "application/vnd.oci.image.manifest.v1+json",
+            serde_json::to_vec(&m).unwrap(),
+        ),
+    );
+    let env = env_for(&fake.insecure_conf());
+    let before = env.store_snapshot();
+    let err = env.fails(125, ["pull", "-q", &format!("{}/app:one", fake.host)]);
+    assert!(
+        err.starts_with("Error: ") && err.lines().count() == 1,
+        "{err}"
+    );
+    let blobs_after: Vec<String> = env
+        .store_snapshot()
+        .into_iter()
+        .filter(|p| p.starts_with("oci/blobs"))
+        .collect();
+    let blobs_before: Vec<String> = before
+        .into_iter()
+        .filter(|p| p.starts_with("oci/blobs"))
+        .collect();
+    assert_eq!(blobs_before, blobs_after);
+    assert!(tmp_is_empty(&env.root.join("oci")));
+    assert!(images_list(&env).is_empty());
+}

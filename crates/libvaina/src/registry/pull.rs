@@ -36,28 +36,45 @@ impl Engine {
         progress: &dyn PullProgress,
     ) -> Result<Vec<ImageRecord>> {
         let parsed = Reference::parse(reference)?;
+        if options.all_tags && (parsed.tag.is_some() || parsed.digest.is_some()) {
+            return Err(RegistryError::InvalidArgument(
+                "tag can't be used with --all-tags/-a".into(),
+            )
+            .into());
+        }
+        let resolution = self.resolve_short_name(&parsed)?;
+        if let Some(d) = resolution.description() {
+            progress.message(&d);
+        }
+        let candidates = resolution.without_prompt()?.to_vec();
+        self.pull_resolved(&candidates, options, progress)
+    }
+
+    /// Pulls the first of `candidates` (fully qualified, from short-name resolution) that
+    /// works. With several failures the error lists each candidate and why, as Podman does.
+    pub fn pull_resolved(
+        &mut self,
+        candidates: &[Reference],
+        options: &PullOptions,
+        progress: &dyn PullProgress,
+    ) -> Result<Vec<ImageRecord>> {
         let platform = Platform::from_flags(
             options.platform.as_deref(),
             options.os.as_deref(),
             options.arch.as_deref(),
             options.variant.as_deref(),
         )?;
-        let resolution = self.resolve_short_name(&parsed)?;
-        if let Some(d) = resolution.description() {
-            progress.message(&d);
-        }
-        let candidates = resolution.without_prompt()?.to_vec();
         if options.all_tags {
-            if parsed.tag.is_some() || parsed.digest.is_some() {
+            if let Some(c) = candidates.iter().find(|c| c.digest.is_some()) {
                 return Err(RegistryError::InvalidArgument(format!(
-                    "tag can't be used with --all-tags/-a: {reference}"
+                    "tag can't be used with --all-tags/-a: {c}"
                 ))
                 .into());
             }
-            return self.pull_all_tags(&candidates, &platform, options, progress);
+            return self.pull_all_tags(candidates, &platform, options, progress);
         }
         let mut errors = Vec::new();
-        for name in &candidates {
+        for name in candidates {
             progress.message(&format!("Trying to pull {name}..."));
             match self.pull_candidate(name, &platform, options, progress) {
                 Ok(rec) => return Ok(vec![rec]),
@@ -66,6 +83,9 @@ impl Engine {
         }
         if errors.len() == 1 {
             return Err(errors.remove(0));
+        }
+        if errors.is_empty() {
+            return Err(RegistryError::InvalidArgument("no image to pull".into()).into());
         }
         Err(RegistryError::AllFailed(errors.iter().map(|e| e.to_string()).collect()).into())
     }

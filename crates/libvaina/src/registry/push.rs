@@ -240,7 +240,8 @@ fn upload_all(
     uploads: &[Upload],
     progress: &dyn PullProgress,
 ) -> Result<(), RegistryError> {
-    let queue = Mutex::new(uploads.iter().collect::<Vec<_>>());
+    // Popped from the end: layers first, the config last, as Podman reports them.
+    let queue = Mutex::new(uploads.iter().rev().collect::<Vec<_>>());
     let failed: Mutex<Option<RegistryError>> = Mutex::new(None);
     std::thread::scope(|s| {
         for _ in 0..4.min(uploads.len()).max(1) {

@@ -2,13 +2,15 @@
 
 use super::output::{print_rows, Format};
 use super::progress::CopyProgress;
+use super::shortnames;
 use super::{CmdResult, GlobalOpts};
 use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand};
+use libvaina::reference::Reference;
 use libvaina::registry::login::RegistryAccess;
 use libvaina::registry::manifest::Compression;
 use libvaina::registry::push::PushOptions;
-use libvaina::registry::{Credentials, PullOptions};
+use libvaina::registry::{Credentials, PullOptions, PullProgress};
 use std::io::{BufRead, IsTerminal, Read};
 use std::path::PathBuf;
 
@@ -194,7 +196,20 @@ fn pull(g: &GlobalOpts, a: PullArgs) -> CmdResult {
     };
     let progress = CopyProgress::new(a.quiet);
     for image in &a.images {
-        for rec in engine.pull(image, &opts, &progress)? {
+        let parsed = Reference::parse(image)?;
+        if opts.all_tags && (parsed.tag.is_some() || parsed.digest.is_some()) {
+            return Err(anyhow!("tag can't be used with --all-tags/-a"));
+        }
+        let res = engine.resolve_short_name(&parsed)?;
+        if let Some(d) = res.description() {
+            progress.message(&d);
+        }
+        let choice = shortnames::choose(&res)?;
+        let recs = engine.pull_resolved(&choice.candidates, &opts, &progress)?;
+        if let Some(pulled) = choice.candidates.first() {
+            shortnames::record_choice(&engine, &res, &choice, pulled)?;
+        }
+        for rec in recs {
             println!("{}", rec.id);
         }
     }
