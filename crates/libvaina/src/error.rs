@@ -25,6 +25,8 @@ pub enum Error {
     Container(#[from] crate::container::ContainerError),
     #[error(transparent)]
     Runtime(#[from] crate::runtime::RuntimeError),
+    #[error(transparent)]
+    Spec(#[from] crate::container::spec::SpecError),
     /// A flag or argument value the engine cannot use.
     #[error("{0}")]
     InvalidArgument(String),

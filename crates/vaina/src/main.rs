@@ -76,6 +76,9 @@ fn exit_code(err: &anyhow::Error) -> i32 {
     125
 }
 
-fn libvaina_exit_code(_e: &libvaina::Error) -> i32 {
-    125
+fn libvaina_exit_code(e: &libvaina::Error) -> i32 {
+    match e {
+        libvaina::Error::Spec(s) => s.exit_code(),
+        _ => 125,
+    }
 }
