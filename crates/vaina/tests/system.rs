@@ -235,3 +235,64 @@ fn containers_conf_override_applies_last() {
     let t = env.ok(["info", "--format", "{{.Host.LogDriver}}"]);
     assert_eq!(t, "none\n");
 }
+
+#[test]
+fn global_version_flag() {
+    let env = TestEnv::new();
+    let out = env.ok(["--version"]);
+    assert_eq!(
+        out,
+        format!("vaina version {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn registries_conf_precedence() {
+    let env = TestEnv::new();
+    let search = |env: &TestEnv, remove_main: bool| {
+        let mut c = env.cmd(["info", "--format", "{{.Registries.search}}"]);
+        if remove_main {
+            c.env_remove("CONTAINERS_REGISTRIES_CONF");
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    env.set_registries_conf("unqualified-search-registries = [\"main.io\"]\n");
+    assert_eq!(search(&env, false), "[main.io]\n");
+
+    // Drop-ins are read in name order; the last one setting the list wins.
+    let dir = env.config.join("registries.conf.d");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("20-b.conf"),
+        "unqualified-search-registries = [\"b.io\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("10-a.conf"),
+        "unqualified-search-registries = [\"a.io\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("30-mode.conf"),
+        "short-name-mode = \"enforcing\"\n",
+    )
+    .unwrap();
+    assert_eq!(search(&env, false), "[b.io]\n");
+
+    // Without CONTAINERS_REGISTRIES_CONF, the per-user file replaces /etc/containers's.
+    let user = env.config.join("xdg-config/containers");
+    std::fs::create_dir_all(&user).unwrap();
+    std::fs::write(
+        user.join("registries.conf"),
+        "unqualified-search-registries = [\"user.io\"]\n",
+    )
+    .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(search(&env, true), "[user.io]\n");
+}

@@ -11,7 +11,7 @@
 //! are out of scope and left untouched. Files are saved atomically with mode 0600, keeping
 //! every field vaina does not understand. Used by [`crate::registry`] and `login`/`logout`.
 
-use super::{config_home, env_path, home_dir, read_optional, write_atomic, ConfigError};
+use super::{config_home, env_path, home_dir, read_optional, write_atomic, ConfigError, FileKind};
 use base64::Engine as _;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -70,12 +70,22 @@ impl AuthFile {
             Some(t) if t.trim().is_empty() => Map::new(),
             Some(t) => match serde_json::from_str::<Value>(&t) {
                 Ok(Value::Object(m)) => m,
-                Ok(_) => return Err(ConfigError::parse(path, "expected a JSON object")),
-                Err(e) => return Err(ConfigError::parse(path, e.to_string())),
+                Ok(_) => {
+                    return Err(ConfigError::parse(
+                        FileKind::AuthFile,
+                        path,
+                        "expected a JSON object",
+                    ))
+                }
+                Err(e) => return Err(ConfigError::parse(FileKind::AuthFile, path, e.to_string())),
             },
         };
         if doc.get("auths").is_some_and(|a| !a.is_object()) {
-            return Err(ConfigError::parse(path, "\"auths\" must be an object"));
+            return Err(ConfigError::parse(
+                FileKind::AuthFile,
+                path,
+                "\"auths\" must be an object",
+            ));
         }
         Ok(AuthFile {
             path: path.to_path_buf(),
@@ -186,7 +196,7 @@ impl AuthFile {
         let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
         let mut ser = serde_json::Serializer::with_formatter(&mut text, fmt);
         serde::Serialize::serialize(&self.doc, &mut ser)
-            .map_err(|e| ConfigError::parse(&self.path, e.to_string()))?;
+            .map_err(|e| ConfigError::parse(FileKind::AuthFile, &self.path, e.to_string()))?;
         text.push(b'\n');
         write_atomic(&self.path, &text, 0o600)
     }
@@ -339,7 +349,13 @@ mod tests {
         assert_eq!(mode & 0o777, 0o700);
         std::fs::write(&p, "{not json").unwrap();
         let e = AuthFile::load(&p).unwrap_err().to_string();
-        assert!(e.starts_with(&format!("parsing {}", p.display())), "{e}");
+        assert!(
+            e.starts_with(&format!(
+                "unmarshaling JSON at {:?}",
+                p.display().to_string()
+            )),
+            "{e}"
+        );
         assert!(lookup_credentials(Some(&p), "x.io").is_err());
     }
 

@@ -10,7 +10,9 @@
 //! known key to the wrong type, is a one-line error naming the file. Unset keys are `None`;
 //! the accessors return Podman's defaults. Flags override everything here (the CLI merges).
 
-use super::{drop_in_files, env_path, parse_toml, read_optional, ConfigError, Mode};
+use super::{
+    drop_in_files, env_path, parse_toml, read_optional, toml_message, ConfigError, FileKind, Mode,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -170,10 +172,11 @@ impl ContainersConf {
             let Some(text) = read_optional(f)? else {
                 continue;
             };
-            let table = parse_toml(f, &text)?;
+            let table = parse_toml(FileKind::ContainersConf, f, &text)?;
             // Type-check each file alone so an error names the file that has it.
-            ContainersConf::deserialize(toml::Value::Table(table.clone()))
-                .map_err(|e| ConfigError::parse(f, e.message().trim().replace('\n', " ")))?;
+            ContainersConf::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
+                ConfigError::parse(FileKind::ContainersConf, f, toml_message(None, &e))
+            })?;
             merge_tables(&mut merged, table);
             read.push(f.clone());
         }
@@ -185,9 +188,9 @@ impl ContainersConf {
 
     /// Parses one file's text (for tests and tools).
     pub fn parse(path: &Path, text: &str) -> Result<ContainersConf, ConfigError> {
-        let table = parse_toml(path, text)?;
+        let table = parse_toml(FileKind::ContainersConf, path, text)?;
         ContainersConf::deserialize(toml::Value::Table(table))
-            .map_err(|e| ConfigError::parse(path, e.message().trim().replace('\n', " ")))
+            .map_err(|e| ConfigError::parse(FileKind::ContainersConf, path, toml_message(None, &e)))
     }
 
     /// `default_capabilities`, else Podman's set.
@@ -392,7 +395,10 @@ driver = "file"
             let e = ContainersConf::load_files(std::slice::from_ref(&f))
                 .unwrap_err()
                 .to_string();
-            assert!(e.starts_with(&format!("parsing {}: ", f.display())), "{e}");
+            assert!(
+                e.starts_with(&format!("decode configuration {}: toml: ", f.display())),
+                "{e}"
+            );
             assert!(!e.contains('\n'), "{e}");
         }
     }

@@ -31,9 +31,13 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    /// A file that is not valid TOML/JSON or has a wrongly typed key.
-    #[error("parsing {}: {message}", path.display())]
-    Parse { path: PathBuf, message: String },
+    /// A file that is not valid TOML/JSON, or has a wrong key or value.
+    #[error("{}: {message}", kind.describe(path))]
+    Parse {
+        kind: FileKind,
+        path: PathBuf,
+        message: String,
+    },
     #[error("{0}")]
     Invalid(String),
     /// The reference's registry is `blocked = true` in registries.conf.
@@ -67,10 +71,32 @@ impl ConfigError {
         }
     }
 
-    pub fn parse(path: impl AsRef<Path>, message: impl Into<String>) -> Self {
+    pub fn parse(kind: FileKind, path: impl AsRef<Path>, message: impl Into<String>) -> Self {
         ConfigError::Parse {
+            kind,
             path: path.as_ref().to_path_buf(),
             message: message.into(),
+        }
+    }
+}
+
+/// Which kind of file a parse error is about; decides Podman's wording of the error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    ContainersConf,
+    RegistriesConf,
+    AliasCache,
+    AuthFile,
+}
+
+impl FileKind {
+    fn describe(self, path: &Path) -> String {
+        let quoted = format!("{:?}", path.display().to_string());
+        match self {
+            FileKind::ContainersConf => format!("decode configuration {}", path.display()),
+            FileKind::RegistriesConf => format!("loading registries configuration {quoted}"),
+            FileKind::AliasCache => format!("loading short-name aliases file {quoted}"),
+            FileKind::AuthFile => format!("unmarshaling JSON at {quoted}"),
         }
     }
 }
@@ -173,20 +199,24 @@ pub(crate) fn drop_in_files(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
 }
 
 /// Parses TOML text into a table, with a one-line error naming the file and the line.
-pub(crate) fn parse_toml(path: &Path, text: &str) -> Result<toml::Table, ConfigError> {
+pub(crate) fn parse_toml(
+    kind: FileKind,
+    path: &Path,
+    text: &str,
+) -> Result<toml::Table, ConfigError> {
     text.parse::<toml::Table>()
-        .map_err(|e| ConfigError::parse(path, toml_message(text, &e)))
+        .map_err(|e| ConfigError::parse(kind, path, toml_message(Some(text), &e)))
 }
 
-/// `line N: message` for a TOML error (the crate's own rendering spans several lines).
-pub(crate) fn toml_message(text: &str, e: &toml::de::Error) -> String {
+/// `toml: line N: message` for a TOML error (the crate's own rendering spans several lines).
+pub(crate) fn toml_message(text: Option<&str>, e: &toml::de::Error) -> String {
     let msg = e.message().trim().replace('\n', " ");
-    match e.span() {
-        Some(span) => {
+    match (text, e.span()) {
+        (Some(text), Some(span)) => {
             let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {msg}")
+            format!("toml: line {line}: {msg}")
         }
-        None => msg,
+        _ => format!("toml: {msg}"),
     }
 }
 
@@ -235,10 +265,13 @@ mod tests {
     #[test]
     fn toml_errors_are_one_line() {
         let text = "a = 1\nb = [\n";
-        let e = parse_toml(Path::new("/c.conf"), text)
+        let e = parse_toml(FileKind::ContainersConf, Path::new("/c.conf"), text)
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("parsing /c.conf: line "), "{e}");
+        assert!(
+            e.starts_with("decode configuration /c.conf: toml: line 3: "),
+            "{e}"
+        );
         assert!(!e.contains('\n'), "{e}");
     }
 

@@ -14,7 +14,10 @@
 //! (mirrors first) and [`RegistriesConf::is_insecure`] for push and login;
 //! [`crate::reference::shortnames`] uses the search list, aliases and mode.
 
-use super::{config_home, drop_in_files, env_path, parse_toml, read_optional, ConfigError};
+use super::{
+    config_home, drop_in_files, env_path, parse_toml, read_optional, toml_message, ConfigError,
+    FileKind,
+};
 use crate::reference::shortnames::{parse_alias_value, validate_short_name};
 use crate::reference::Reference;
 use serde::Deserialize;
@@ -226,11 +229,11 @@ impl RegistriesConf {
 
     /// Parses one file's text (as if loaded from `path`) on top of this configuration.
     pub fn merge_file(&mut self, path: &Path, text: &str) -> Result<(), ConfigError> {
-        let table = parse_toml(path, text)?;
-        let raw: RawFile = table
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::parse(path, e.message().trim()))?;
-        let bad = |m: String| ConfigError::parse(path, m);
+        let table = parse_toml(FileKind::RegistriesConf, path, text)?;
+        let raw: RawFile = table.try_into().map_err(|e: toml::de::Error| {
+            ConfigError::parse(FileKind::RegistriesConf, path, toml_message(None, &e))
+        })?;
+        let bad = |m: String| ConfigError::parse(FileKind::RegistriesConf, path, m);
         self.files.push(path.to_path_buf());
 
         let mut raw_regs = raw.registry;
@@ -698,7 +701,10 @@ insecure = true
                 .merge_file(Path::new("/t/r.conf"), text)
                 .expect_err(text)
                 .to_string();
-            assert!(e.starts_with("parsing /t/r.conf: "), "{e}");
+            assert!(
+                e.starts_with("loading registries configuration \"/t/r.conf\": "),
+                "{e}"
+            );
             assert!(!e.contains('\n'), "{e}");
         }
     }

@@ -41,7 +41,7 @@ impl std::error::Error for ExitStatus {}
 #[derive(Debug, Parser)]
 #[command(
     name = "vaina",
-    version,
+    version = concat!("version ", env!("CARGO_PKG_VERSION")),
     about = "Manage pods, containers and images (a daemonless, Podman-compatible engine)",
     disable_help_subcommand = true,
     propagate_version = true

@@ -313,9 +313,11 @@ pub fn devices(opts: &CreateOptions) -> Result<(Vec<LinuxDevice>, Vec<LinuxDevic
         } else if ft.is_block_device() {
             LinuxDeviceType::B
         } else {
-            return Err(
-                SpecError::Invalid(format!("{} is not a device node", d.host.display())).into(),
-            );
+            return Err(SpecError::Invalid(format!(
+                "{} is not a valid device: not a device node",
+                d.host.display()
+            ))
+            .into());
         };
         let (major, minor) = split_dev(meta.rdev());
         nodes.retain(|n: &LinuxDevice| n.path() != &d.container);
