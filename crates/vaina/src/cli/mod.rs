@@ -8,9 +8,13 @@ pub mod container;
 pub mod container_flags;
 pub mod human;
 pub mod image;
+pub mod image_archive;
 pub mod image_import;
+pub mod image_inspect;
 pub mod image_list;
+pub mod image_rm;
 pub mod output;
+pub mod progress;
 pub mod registry;
 #[allow(dead_code)] // called by pull/run/create as they land
 pub mod shortnames;
@@ -98,6 +102,7 @@ impl GlobalOpts {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     #[command(flatten)]
     System(system::SystemCommand),

@@ -132,22 +132,44 @@ pub fn capabilities(sec: &SecurityOptions, host: &HostFacts) -> Result<BTreeSet<
     Ok(set)
 }
 
-/// The process capability sets of the runtime spec: bounding, effective and permitted get
-/// the whole set; inheritable and ambient stay empty (as Podman for a root process).
-pub fn linux_capabilities(caps: &BTreeSet<String>) -> LinuxCapabilities {
-    let set: oci_spec::runtime::Capabilities = caps
-        .iter()
-        .filter_map(|c| Capability::from_str(c).ok())
-        .collect();
+/// The process capability sets of the runtime spec, as Podman sets them. For root, bounding,
+/// effective and permitted get the whole set; inheritable and ambient stay empty. For any
+/// other user, the bounding set is the same but only capabilities named by `--cap-add` are
+/// effective, permitted, inheritable and ambient (so `-u app` runs without privileges).
+pub fn linux_capabilities(
+    caps: &BTreeSet<String>,
+    uid: u32,
+    sec: &SecurityOptions,
+) -> LinuxCapabilities {
+    let to_set = |names: &mut dyn Iterator<Item = &String>| -> oci_spec::runtime::Capabilities {
+        names.filter_map(|c| Capability::from_str(c).ok()).collect()
+    };
+    let all = to_set(&mut caps.iter());
+    let granted = if uid == 0 {
+        all.clone()
+    } else {
+        let added: BTreeSet<String> = sec
+            .cap_add
+            .iter()
+            .filter_map(|c| crate::container::options::parse::capability(c).ok())
+            .collect();
+        let add_all = added.contains("ALL");
+        to_set(&mut caps.iter().filter(|c| add_all || added.contains(*c)))
+    };
     // Built by hand: oci-spec's builder would start from its own default sets.
     let mut c = LinuxCapabilitiesBuilder::default()
-        .bounding(set.clone())
-        .effective(set.clone())
-        .permitted(set)
+        .bounding(all)
+        .effective(granted.clone())
+        .permitted(granted.clone())
         .build()
         .unwrap_or_default();
-    c.set_inheritable(None);
-    c.set_ambient(None);
+    if uid == 0 || granted.is_empty() {
+        c.set_inheritable(None);
+        c.set_ambient(None);
+    } else {
+        c.set_inheritable(Some(granted.clone()));
+        c.set_ambient(Some(granted));
+    }
     c
 }
 
