@@ -25,11 +25,11 @@ use std::path::{Path, PathBuf};
 /// Errors reading or validating configuration files.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{}", io_message(path, source))]
+    /// The message already includes the cause (Go's wording), so it is not chained again.
+    #[error("{}", io_message(path, error))]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A file that is not valid TOML/JSON, or has a wrong key or value.
     #[error("{}: {message}", kind.describe(path))]
@@ -67,7 +67,7 @@ impl ConfigError {
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
         ConfigError::Io {
             path: path.as_ref().to_path_buf(),
-            source,
+            error: source,
         }
     }
 
