@@ -14,6 +14,7 @@ pub mod image_inspect;
 pub mod image_list;
 pub mod image_rm;
 pub mod output;
+pub mod progress;
 pub mod registry;
 #[allow(dead_code)] // called by pull/run/create as they land
 pub mod shortnames;
@@ -101,6 +102,7 @@ impl GlobalOpts {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     #[command(flatten)]
     System(system::SystemCommand),
