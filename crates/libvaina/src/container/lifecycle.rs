@@ -344,7 +344,8 @@ impl Engine {
     pub fn wait_container(&mut self, name_or_id: &str) -> Result<i32> {
         let rec = self.lookup_container(name_or_id)?;
         let paths = self.container_paths(&rec.id);
-        if rec.state.has_monitor() {
+        // Between an exit and a restart the state says exited but the monitor lives on.
+        if rec.state.has_monitor() || monitor_alive(&paths) {
             wait_monitor(&paths, None);
         }
         match record::get(self.db()?.conn(), &rec.id)? {
