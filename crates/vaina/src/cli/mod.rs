@@ -10,6 +10,7 @@ pub mod human;
 pub mod image;
 pub mod image_import;
 pub mod image_list;
+pub mod network;
 pub mod output;
 pub mod registry;
 #[allow(dead_code)] // called by pull/run/create as they land
@@ -107,6 +108,8 @@ pub enum Command {
     Registry(registry::RegistryCommand),
     #[command(flatten)]
     Container(container::ContainerCommand),
+    #[command(flatten)]
+    Network(network::NetworkCommand),
 }
 
 /// Dispatches a parsed command line.
@@ -117,6 +120,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Image(c) => image::run(g, c),
         Command::Registry(c) => registry::run(g, c),
         Command::Container(c) => container::run(g, c),
+        Command::Network(c) => network::run(g, c),
     }
 }
 
