@@ -162,6 +162,19 @@ fn users_and_groups() {
         ok(&runc, &o, "id").trim(),
         "uid=1000(app) gid=100(users) groups=100(users)"
     );
+    // Podman: a non-root user keeps the bounding set but only --cap-add capabilities.
+    let caps = "grep -E '^Cap(Eff|Bnd|Amb):' /proc/self/status";
+    assert_eq!(
+        ok(&runc, &o, caps),
+        format!(
+            "CapEff:\t0000000000000000\nCapBnd:\t{DEFAULT_CAP_MASK}\nCapAmb:\t0000000000000000\n"
+        )
+    );
+    o.security.cap_add = vec!["NET_ADMIN".into()];
+    assert_eq!(
+        ok(&runc, &o, caps),
+        "CapEff:\t0000000000001000\nCapBnd:\t00000000800415fb\nCapAmb:\t0000000000001000\n"
+    );
 }
 
 #[test]

@@ -70,6 +70,9 @@ fn exit_code(err: &anyhow::Error) -> i32 {
     if let Some(e) = err.downcast_ref::<cli::ExitStatus>() {
         return e.0;
     }
+    if let Some(e) = err.downcast_ref::<cli::image_rm::CodedError>() {
+        return e.code;
+    }
     if let Some(e) = err.downcast_ref::<libvaina::Error>() {
         return libvaina_exit_code(e);
     }

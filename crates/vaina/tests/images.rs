@@ -125,3 +125,424 @@ fn import_garbage_fails_cleanly() {
     let err = env.fails(125, ["import", "/nonexistent.tar"]);
     assert!(err.contains("/nonexistent.tar"), "{err}");
 }
+
+fn id_of(env: &TestEnv, name: &str) -> String {
+    env.ok(["image", "inspect", "--format", "{{.Id}}", name])
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn lookup_rules() {
+    require_root!();
+    let env = TestEnv::new();
+    let id = import(&env, "foo");
+    for r in [
+        "foo",
+        "foo:latest",
+        "localhost/foo",
+        "localhost/foo:latest",
+        &id,
+        &id[..12],
+        &id[..5],
+        &format!("sha256:{id}"),
+    ] {
+        assert_eq!(id_of(&env, r), id, "lookup of {r}");
+    }
+    env.ok(["tag", "foo", "quay.io/ns/thing:1"]);
+    assert_eq!(id_of(&env, "thing:1"), id);
+    assert_eq!(id_of(&env, "ns/thing:1"), id);
+    let digest = env
+        .ok(["images", "--format", "{{.Digest}}"])
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(id_of(&env, &format!("localhost/foo@{digest}")), id);
+    for bad in ["thing", "oo", "nosuch", "foo:2"] {
+        assert_eq!(
+            env.run(["image", "exists", bad]).status.code(),
+            Some(1),
+            "{bad}"
+        );
+    }
+    let err = env.fails(125, ["image", "inspect", "nosuch"]);
+    assert_eq!(
+        err.trim(),
+        "Error: inspecting object: nosuch: image not known"
+    );
+}
+
+#[test]
+fn tag_untag_rmi() {
+    require_root!();
+    let env = TestEnv::new();
+    let id = import(&env, "foo");
+    env.ok(["tag", "foo", "foo2", "a/b:c"]);
+    let names = env.ok(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert_eq!(
+        names.lines().collect::<Vec<_>>(),
+        [
+            "localhost/foo:latest",
+            "localhost/foo2:latest",
+            "localhost/a/b:c"
+        ]
+    );
+    let err = env.fails(125, ["tag", "foo", "Bad"]);
+    assert!(err.contains("lowercase"), "{err}");
+    env.fails(125, ["tag", "nosuch", "x"]);
+    let err = env.fails(125, ["untag", "foo", "nosuch:1"]);
+    assert!(err.contains("localhost/nosuch:1: tag not known"), "{err}");
+    env.ok(["untag", "foo", "a/b:c"]);
+
+    // By ID with several names: refused without -f.
+    let err = env.fails(125, ["rmi", &id[..12]]);
+    assert!(err.contains("by ID with more than one tag"), "{err}");
+    // By name: untag only while other names remain.
+    assert_eq!(env.ok(["rmi", "foo2"]), "Untagged: localhost/foo2:latest\n");
+    // A missing image is exit 1, the others are still processed.
+    let out = env.run(["rmi", "nosuch", "foo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("Untagged: localhost/foo:latest\nDeleted: {id}\n")
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "Error: nosuch: image not known"
+    );
+    env.ok(["rmi", "-i", "nosuch"]);
+    assert_eq!(env.ok(["images", "-q"]), "");
+    // Layers and blobs are gone with the last image.
+    assert_eq!(
+        std::fs::read_dir(env.root.join("layers")).unwrap().count(),
+        0
+    );
+    assert_eq!(
+        std::fs::read_dir(env.root.join("oci/blobs/sha256"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn rmi_all_and_force() {
+    require_root!();
+    let env = TestEnv::new();
+    let id = import(&env, "foo");
+    env.ok(["tag", "foo", "bar"]);
+    let out = env.ok(["rmi", "-f", &id]);
+    assert_eq!(
+        out,
+        format!("Untagged: localhost/foo:latest\nUntagged: localhost/bar:latest\nDeleted: {id}\n")
+    );
+    import(&env, "a");
+    let tar = busybox_tar(&env);
+    env.ok([
+        "import".as_ref(),
+        "-c".as_ref(),
+        "LABEL x=1".as_ref(),
+        tar.as_os_str(),
+        "b".as_ref(),
+    ]);
+    let out = env.ok(["rmi", "-a"]);
+    assert_eq!(out.matches("Deleted: ").count(), 2, "{out}");
+    env.fails(125, ["rmi"]);
+}
+
+#[test]
+fn prune_removes_dangling() {
+    require_root!();
+    let env = TestEnv::new();
+    let tar = busybox_tar(&env);
+    let dangling = env.ok([
+        "import".as_ref(),
+        "-c".as_ref(),
+        "LABEL d=1".as_ref(),
+        tar.as_os_str(),
+    ]);
+    let dangling = dangling.trim().trim_start_matches("sha256:").to_string();
+    let named = import(&env, "keep");
+    let out = env.ok([
+        "images",
+        "--filter",
+        "dangling=true",
+        "--format",
+        "{{.ID}} {{.Repository}}",
+    ]);
+    assert_eq!(out.trim(), format!("{} <none>", &dangling[..12]));
+    // Without -f it asks; no answer means no.
+    assert!(env
+        .ok(["image", "prune"])
+        .contains("Are you sure you want to continue? [y/N]"));
+    assert_eq!(env.ok(["images", "-q"]).lines().count(), 2);
+    assert_eq!(env.ok(["image", "prune", "-f"]), format!("{dangling}\n"));
+    assert_eq!(
+        env.ok(["images", "-q", "--no-trunc"]).trim(),
+        format!("sha256:{named}")
+    );
+    assert_eq!(
+        env.ok(["image", "prune", "-f", "--filter", "label=nothere", "-a"]),
+        ""
+    );
+    assert_eq!(env.ok(["image", "prune", "-af"]), format!("{named}\n"));
+    assert_eq!(env.ok(["images", "-q"]), "");
+}
+
+#[test]
+fn images_flags() {
+    require_root!();
+    let env = TestEnv::new();
+    let tar = busybox_tar(&env);
+    import(&env, "zeta");
+    env.ok(["tag", "zeta", "alpha:v2"]);
+    let labelled = env.ok([
+        "import".as_ref(),
+        "-c".as_ref(),
+        "LABEL tier=gold".as_ref(),
+        tar.as_os_str(),
+        "mid".as_ref(),
+    ]);
+    let labelled = labelled.trim().trim_start_matches("sha256:");
+    let repo_col = |args: &[&str]| -> Vec<String> {
+        let mut a = vec!["images", "--format", "{{.Repository}}:{{.Tag}}"];
+        a.extend_from_slice(args);
+        env.ok(a).lines().map(String::from).collect()
+    };
+    assert_eq!(
+        repo_col(&["--sort", "repository"]),
+        [
+            "localhost/alpha:v2",
+            "localhost/mid:latest",
+            "localhost/zeta:latest"
+        ]
+    );
+    assert_eq!(
+        repo_col(&["--sort", "tag"])[0],
+        "localhost/mid:latest".to_string()
+    );
+    assert_eq!(
+        repo_col(&["--filter", "label=tier=gold"]),
+        ["localhost/mid:latest"]
+    );
+    // Like Podman, a matching image is shown with all its names.
+    assert_eq!(
+        repo_col(&["--filter", "reference=alpha"]),
+        ["localhost/zeta:latest", "localhost/alpha:v2"]
+    );
+    assert_eq!(
+        repo_col(&["--filter", "reference=mid"]),
+        ["localhost/mid:latest"]
+    );
+    assert_eq!(repo_col(&["mid"]), ["localhost/mid:latest"]);
+    assert_eq!(
+        repo_col(&["--filter", &format!("id={}", &labelled[..6])]),
+        ["localhost/mid:latest"]
+    );
+    let err = env.fails(125, ["images", "--sort", "bogus"]);
+    assert!(err.contains("valid options are"), "{err}");
+    env.fails(125, ["images", "--filter", "bogus=1"]);
+    let out = env.ok(["images", "--noheading"]);
+    assert!(!out.contains("REPOSITORY"), "{out}");
+    let out = env.ok(["images", "--digests"]);
+    assert!(out.lines().next().unwrap().contains("DIGEST"), "{out}");
+    let out = env.ok(["images", "--format", "table {{.ID}}\t{{.Size}}"]);
+    assert!(out.starts_with("IMAGE ID      SIZE\n"), "{out}");
+}
+
+#[test]
+fn inspect_and_history() {
+    require_root!();
+    let env = TestEnv::new();
+    let tar = busybox_tar(&env);
+    let out = env.ok([
+        "import".as_ref(),
+        "-c".as_ref(),
+        "CMD [\"/bin/sh\"]".as_ref(),
+        "-c".as_ref(),
+        "USER app".as_ref(),
+        "-m".as_ref(),
+        "hello".as_ref(),
+        tar.as_os_str(),
+        "insp".as_ref(),
+    ]);
+    let id = out.trim().trim_start_matches("sha256:").to_string();
+    let v: serde_json::Value = serde_json::from_str(&env.ok(["image", "inspect", "insp"])).unwrap();
+    let i = &v[0];
+    assert_eq!(i["Id"], id.as_str());
+    assert_eq!(i["RepoTags"][0], "localhost/insp:latest");
+    assert_eq!(i["Comment"], "hello");
+    assert_eq!(i["Config"]["Cmd"][0], "/bin/sh");
+    assert_eq!(i["User"], "app");
+    assert_eq!(i["GraphDriver"]["Name"], "overlay");
+    assert_eq!(i["RootFS"]["Type"], "layers");
+    assert_eq!(
+        i["ManifestType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    let upper = i["GraphDriver"]["Data"]["UpperDir"].as_str().unwrap();
+    assert!(std::path::Path::new(upper).join("bin/busybox").is_file());
+    for k in [
+        "Digest",
+        "RepoDigests",
+        "Parent",
+        "Created",
+        "Version",
+        "Author",
+        "Architecture",
+        "Os",
+        "Size",
+        "VirtualSize",
+        "Labels",
+        "Annotations",
+        "History",
+        "NamesHistory",
+    ] {
+        assert!(i.get(k).is_some(), "missing {k}");
+    }
+    let h = env.ok(["history", "insp"]);
+    let lines: Vec<&str> = h.lines().collect();
+    assert!(lines[0].starts_with("ID            CREATED"), "{h}");
+    assert!(
+        lines[1].starts_with(&id[..12]) && lines[1].contains("hello"),
+        "{h}"
+    );
+    assert!(lines[1].contains("ADD file:"), "{h}");
+    assert_eq!(env.ok(["history", "-q", "insp"]).trim(), &id[..12]);
+    assert!(env.ok(["history", "--no-trunc", "insp"]).contains(&id));
+    let j: serde_json::Value =
+        serde_json::from_str(&env.ok(["history", "--format", "json", "insp"])).unwrap();
+    assert_eq!(j[0]["comment"], "hello");
+    assert_eq!(
+        env.ok(["image", "history", "--format", "{{.Comment}}", "insp"])
+            .trim(),
+        "hello"
+    );
+}
+
+#[test]
+fn store_is_an_oci_layout_for_skopeo() {
+    require_root!();
+    if std::process::Command::new("skopeo")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: skopeo is not installed");
+        return;
+    }
+    let env = TestEnv::new();
+    let id = import(&env, "foo");
+    let out = std::process::Command::new("skopeo")
+        .arg("inspect")
+        .arg(format!(
+            "oci:{}:localhost/foo:latest",
+            env.root.join("oci").display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["Layers"].as_array().unwrap().len(), 1);
+    let cfg = std::process::Command::new("skopeo")
+        .args(["inspect", "--config", "--raw"])
+        .arg(format!(
+            "oci:{}:localhost/foo:latest",
+            env.root.join("oci").display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        common::fixtures::sha256(&cfg.stdout),
+        format!("sha256:{id}")
+    );
+}
+
+#[test]
+fn concurrent_imports_of_one_tar() {
+    require_root!();
+    let env = TestEnv::new();
+    let tar = busybox_tar(&env);
+    let mut children: Vec<_> = (0..4)
+        .map(|i| {
+            env.cmd([
+                "import".as_ref(),
+                tar.as_os_str(),
+                format!("same{i}").as_ref(),
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    let ids: Vec<String> = children
+        .drain(..)
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            assert!(out.status.success());
+            String::from_utf8(out.stdout).unwrap()
+        })
+        .collect();
+    assert!(ids.iter().all(|i| i == &ids[0]), "{ids:?}");
+    assert_eq!(env.ok(["images", "-q"]).lines().count(), 1);
+    assert_eq!(
+        env.ok(["images", "--format", "{{.Repository}}"])
+            .lines()
+            .count(),
+        4
+    );
+    assert_eq!(
+        std::fs::read_dir(env.root.join("layers")).unwrap().count(),
+        1
+    );
+    env.ok(["rmi", "-a", "-f"]);
+    assert_eq!(
+        std::fs::read_dir(env.root.join("layers")).unwrap().count(),
+        0
+    );
+}
+
+#[test]
+fn rmi_racing_import() {
+    require_root!();
+    let env = TestEnv::new();
+    let tar = busybox_tar(&env);
+    for round in 0..5 {
+        import(&env, "race");
+        let imp = env
+            .cmd(["import".as_ref(), tar.as_os_str(), "race2".as_ref()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let rm = env.run(["rmi", "-f", "race"]);
+        assert!(
+            rm.status.success(),
+            "round {round}: {}",
+            String::from_utf8_lossy(&rm.stderr)
+        );
+        let out = imp.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "round {round}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Whatever the order, race2 is complete: its layer is there and readable.
+        let v: serde_json::Value =
+            serde_json::from_str(&env.ok(["image", "inspect", "race2"])).unwrap();
+        let upper = v[0]["GraphDriver"]["Data"]["UpperDir"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            std::path::Path::new(&upper).join("bin/busybox").is_file(),
+            "round {round}"
+        );
+        env.ok(["rmi", "-a", "-f"]);
+    }
+}

@@ -235,3 +235,182 @@ fn containers_conf_override_applies_last() {
     let t = env.ok(["info", "--format", "{{.Host.LogDriver}}"]);
     assert_eq!(t, "none\n");
 }
+
+#[test]
+fn global_version_flag() {
+    let env = TestEnv::new();
+    let out = env.ok(["--version"]);
+    assert_eq!(
+        out,
+        format!("vaina version {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn registries_conf_precedence() {
+    let env = TestEnv::new();
+    let search = |env: &TestEnv, remove_main: bool| {
+        let mut c = env.cmd(["info", "--format", "{{.Registries.search}}"]);
+        if remove_main {
+            c.env_remove("CONTAINERS_REGISTRIES_CONF");
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    env.set_registries_conf("unqualified-search-registries = [\"main.io\"]\n");
+    assert_eq!(search(&env, false), "[main.io]\n");
+
+    // Drop-ins are read in name order; the last one setting the list wins.
+    let dir = env.config.join("registries.conf.d");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("20-b.conf"),
+        "unqualified-search-registries = [\"b.io\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("10-a.conf"),
+        "unqualified-search-registries = [\"a.io\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("30-mode.conf"),
+        "short-name-mode = \"enforcing\"\n",
+    )
+    .unwrap();
+    assert_eq!(search(&env, false), "[b.io]\n");
+
+    // Without CONTAINERS_REGISTRIES_CONF, the per-user file replaces /etc/containers's.
+    let user = env.config.join("xdg-config/containers");
+    std::fs::create_dir_all(&user).unwrap();
+    std::fs::write(
+        user.join("registries.conf"),
+        "unqualified-search-registries = [\"user.io\"]\n",
+    )
+    .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(search(&env, true), "[user.io]\n");
+}
+
+/// Writes `text` to `name` in the environment's config directory and returns its path.
+fn config_file(env: &TestEnv, name: &str, text: &str) -> std::path::PathBuf {
+    let p = env.config.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn config_files_seen_through_pull() {
+    let env = TestEnv::new();
+    env.set_registries_conf(
+        r#"unqualified-search-registries = ["a.invalid", "b.invalid"]
+short-name-mode = "enforcing"
+
+[aliases]
+"al" = "127.0.0.1:1/aliased"
+
+[[registry]]
+prefix = "*.blocked.invalid"
+blocked = true
+"#,
+    );
+    config_file(
+        &env,
+        "policy.json",
+        r#"{"default": [{"type": "insecureAcceptAnything"}],
+            "transports": {"docker": {"127.0.0.1:2": [{"type": "reject"}]}}}"#,
+    );
+    // Enforcing mode, two candidates, no terminal: Podman's error, nothing tried.
+    let err = env.fails(125, ["pull", "busybox"]);
+    assert_eq!(
+        err,
+        "Error: short-name resolution enforced but cannot prompt without a TTY\n"
+    );
+    // A blocked registry (wildcard prefix) names the reference and the registry.
+    let err = env.fails(125, ["pull", "x.blocked.invalid/app"]);
+    assert!(
+        err.contains(
+            "docker://x.blocked.invalid/app:latest: registry *.blocked.invalid is blocked"
+        ),
+        "{err}"
+    );
+    // policy.json: reject per scope.
+    let err = env.fails(125, ["pull", "127.0.0.1:2/app"]);
+    assert!(
+        err.contains(
+            "Error: Source image rejected: Running image docker://127.0.0.1:2/app:latest is rejected by policy."
+        ),
+        "{err}"
+    );
+    // An alias wins over the search registries (and so over enforcing mode).
+    let out = env.run(["pull", "al"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(125), "{stderr}");
+    assert!(stderr.contains("Resolved \"al\" as an alias ("), "{stderr}");
+    assert!(stderr.contains("127.0.0.1:1/aliased:latest"), "{stderr}");
+    assert!(
+        !env.root.join("short-name-aliases.conf").exists(),
+        "nothing chosen, nothing recorded"
+    );
+}
+
+#[test]
+fn missing_or_broken_policy_and_auth_files() {
+    let mut env = TestEnv::new();
+    let missing = env.config.join("nope.json");
+    env.env.push((
+        "CONTAINERS_POLICY_JSON".into(),
+        missing.display().to_string(),
+    ));
+    let err = env.fails(125, ["pull", "127.0.0.1:1/x"]);
+    assert!(
+        err.ends_with(&format!(
+            "Error: open {}: no such file or directory\n",
+            missing.display()
+        )),
+        "{err}"
+    );
+    env.env.clear();
+
+    config_file(
+        &env,
+        "policy.json",
+        r#"{"default": [{"type": "sometimes"}]}"#,
+    );
+    let err = env.fails(125, ["pull", "127.0.0.1:1/x"]);
+    assert!(err.contains("invalid policy in"), "{err}");
+    assert!(err.contains("Unknown policy requirement type"), "{err}");
+    config_file(
+        &env,
+        "policy.json",
+        r#"{"default": [{"type": "insecureAcceptAnything"}]}"#,
+    );
+
+    let auth = config_file(&env, "bad-auth.json", "{not json");
+    let err = env.fails(
+        125,
+        [
+            "pull",
+            "--authfile",
+            auth.to_str().unwrap(),
+            "127.0.0.1:1/x",
+        ],
+    );
+    assert!(
+        err.contains(&format!(
+            "unmarshaling JSON at {:?}",
+            auth.display().to_string()
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("Error:")).count(),
+        1,
+        "{err}"
+    );
+}

@@ -10,7 +10,10 @@
 //! known key to the wrong type, is a one-line error naming the file. Unset keys are `None`;
 //! the accessors return Podman's defaults. Flags override everything here (the CLI merges).
 
-use super::{drop_in_files, env_path, parse_toml, read_optional, ConfigError, Mode};
+use super::{
+    drop_in_files, parse_toml, read_optional, toml_message, ConfigError, Env, FileKind, Mode,
+    ProcessEnv,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -126,8 +129,17 @@ impl ContainersConf {
     /// The files to read for `mode`, in order (see the module documentation). An error when
     /// `CONTAINERS_CONF` names a file that does not exist.
     pub fn paths(mode: Mode) -> Result<Vec<PathBuf>, ConfigError> {
+        Self::paths_in(mode, &ProcessEnv, Path::new("/"))
+    }
+
+    /// [`ContainersConf::paths`] with the system files under `sysroot` (`/` in production).
+    pub(crate) fn paths_in(
+        mode: Mode,
+        env: &dyn Env,
+        sysroot: &Path,
+    ) -> Result<Vec<PathBuf>, ConfigError> {
         let mut files = Vec::new();
-        if let Some(p) = env_path("CONTAINERS_CONF") {
+        if let Some(p) = env.var("CONTAINERS_CONF") {
             if !p.exists() {
                 return Err(ConfigError::Invalid(format!(
                     "CONTAINERS_CONF file: stat {}: no such file or directory",
@@ -145,13 +157,13 @@ impl ContainersConf {
                 files.extend(drop_in_files(Path::new(&d))?);
                 Ok(())
             };
-            add_with_dir(PathBuf::from("/usr/share/containers/containers.conf"))?;
-            add_with_dir(PathBuf::from("/etc/containers/containers.conf"))?;
+            add_with_dir(sysroot.join("usr/share/containers/containers.conf"))?;
+            add_with_dir(sysroot.join("etc/containers/containers.conf"))?;
             if mode == Mode::Rootless {
-                add_with_dir(super::config_home().join("containers/containers.conf"))?;
+                add_with_dir(env.config_home().join("containers/containers.conf"))?;
             }
         }
-        if let Some(p) = env_path("CONTAINERS_CONF_OVERRIDE") {
+        if let Some(p) = env.var("CONTAINERS_CONF_OVERRIDE") {
             files.push(p);
         }
         Ok(files)
@@ -170,10 +182,11 @@ impl ContainersConf {
             let Some(text) = read_optional(f)? else {
                 continue;
             };
-            let table = parse_toml(f, &text)?;
+            let table = parse_toml(FileKind::ContainersConf, f, &text)?;
             // Type-check each file alone so an error names the file that has it.
-            ContainersConf::deserialize(toml::Value::Table(table.clone()))
-                .map_err(|e| ConfigError::parse(f, e.message().trim().replace('\n', " ")))?;
+            ContainersConf::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
+                ConfigError::parse(FileKind::ContainersConf, f, toml_message(None, &e))
+            })?;
             merge_tables(&mut merged, table);
             read.push(f.clone());
         }
@@ -185,9 +198,9 @@ impl ContainersConf {
 
     /// Parses one file's text (for tests and tools).
     pub fn parse(path: &Path, text: &str) -> Result<ContainersConf, ConfigError> {
-        let table = parse_toml(path, text)?;
+        let table = parse_toml(FileKind::ContainersConf, path, text)?;
         ContainersConf::deserialize(toml::Value::Table(table))
-            .map_err(|e| ConfigError::parse(path, e.message().trim().replace('\n', " ")))
+            .map_err(|e| ConfigError::parse(FileKind::ContainersConf, path, toml_message(None, &e)))
     }
 
     /// `default_capabilities`, else Podman's set.
@@ -372,6 +385,36 @@ driver = "file"
     }
 
     #[test]
+    fn file_precedence() {
+        use std::collections::HashMap;
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("sysroot");
+        let home = d.path().join("config");
+        let touch = |p: PathBuf| {
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, "").unwrap();
+            p
+        };
+        let usr = touch(root.join("usr/share/containers/containers.conf"));
+        let etc = touch(root.join("etc/containers/containers.conf"));
+        let d2 = touch(root.join("etc/containers/containers.conf.d/20.conf"));
+        let d1 = touch(root.join("etc/containers/containers.conf.d/10.conf"));
+        let user = touch(home.join("containers/containers.conf"));
+        let mut env: HashMap<&str, PathBuf> = HashMap::new();
+        env.insert("XDG_CONFIG_HOME", home.clone());
+        let rootful = ContainersConf::paths_in(Mode::Rootful, &env, &root).unwrap();
+        assert_eq!(rootful, [usr.clone(), etc.clone(), d1.clone(), d2.clone()]);
+        let rootless = ContainersConf::paths_in(Mode::Rootless, &env, &root).unwrap();
+        assert_eq!(rootless, [usr, etc, d1, d2, user.clone()]);
+        env.insert("CONTAINERS_CONF_OVERRIDE", "/o.conf".into());
+        env.insert("CONTAINERS_CONF", user.clone());
+        let only = ContainersConf::paths_in(Mode::Rootless, &env, &root).unwrap();
+        assert_eq!(only, [user, PathBuf::from("/o.conf")]);
+        env.insert("CONTAINERS_CONF", d.path().join("missing.conf"));
+        assert!(ContainersConf::paths_in(Mode::Rootful, &env, &root).is_err());
+    }
+
+    #[test]
     fn defaults() {
         let c = ContainersConf::default();
         assert_eq!(c.default_capabilities().len(), 11);
@@ -392,7 +435,10 @@ driver = "file"
             let e = ContainersConf::load_files(std::slice::from_ref(&f))
                 .unwrap_err()
                 .to_string();
-            assert!(e.starts_with(&format!("parsing {}: ", f.display())), "{e}");
+            assert!(
+                e.starts_with(&format!("decode configuration {}: toml: ", f.display())),
+                "{e}"
+            );
             assert!(!e.contains('\n'), "{e}");
         }
     }

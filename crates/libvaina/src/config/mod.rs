@@ -25,15 +25,19 @@ use std::path::{Path, PathBuf};
 /// Errors reading or validating configuration files.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{}", io_message(path, source))]
+    /// The message already includes the cause (Go's wording), so it is not chained again.
+    #[error("{}", io_message(path, error))]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    /// A file that is not valid TOML/JSON or has a wrongly typed key.
-    #[error("parsing {}: {message}", path.display())]
-    Parse { path: PathBuf, message: String },
+    /// A file that is not valid TOML/JSON, or has a wrong key or value.
+    #[error("{}: {message}", kind.describe(path))]
+    Parse {
+        kind: FileKind,
+        path: PathBuf,
+        message: String,
+    },
     #[error("{0}")]
     Invalid(String),
     /// The reference's registry is `blocked = true` in registries.conf.
@@ -63,14 +67,36 @@ impl ConfigError {
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
         ConfigError::Io {
             path: path.as_ref().to_path_buf(),
-            source,
+            error: source,
         }
     }
 
-    pub fn parse(path: impl AsRef<Path>, message: impl Into<String>) -> Self {
+    pub fn parse(kind: FileKind, path: impl AsRef<Path>, message: impl Into<String>) -> Self {
         ConfigError::Parse {
+            kind,
             path: path.as_ref().to_path_buf(),
             message: message.into(),
+        }
+    }
+}
+
+/// Which kind of file a parse error is about; decides Podman's wording of the error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    ContainersConf,
+    RegistriesConf,
+    AliasCache,
+    AuthFile,
+}
+
+impl FileKind {
+    fn describe(self, path: &Path) -> String {
+        let quoted = format!("{:?}", path.display().to_string());
+        match self {
+            FileKind::ContainersConf => format!("decode configuration {}", path.display()),
+            FileKind::RegistriesConf => format!("loading registries configuration {quoted}"),
+            FileKind::AliasCache => format!("loading short-name aliases file {quoted}"),
+            FileKind::AuthFile => format!("unmarshaling JSON at {quoted}"),
         }
     }
 }
@@ -129,6 +155,40 @@ pub fn default_store_paths(mode: Mode) -> (PathBuf, PathBuf) {
     }
 }
 
+/// Where configuration lookups read environment variables: the process ([`ProcessEnv`]), or
+/// a map in unit tests, so precedence rules are tested without touching the real environment.
+pub(crate) trait Env {
+    /// A non-empty variable as a path.
+    fn var(&self, name: &str) -> Option<PathBuf>;
+
+    /// `$HOME`, or `/`.
+    fn home(&self) -> PathBuf {
+        self.var("HOME").unwrap_or_else(|| PathBuf::from("/"))
+    }
+
+    /// `$XDG_CONFIG_HOME`, else `$HOME/.config`.
+    fn config_home(&self) -> PathBuf {
+        self.var("XDG_CONFIG_HOME")
+            .unwrap_or_else(|| self.home().join(".config"))
+    }
+}
+
+/// The process environment.
+pub(crate) struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<PathBuf> {
+        env_path(name)
+    }
+}
+
+#[cfg(test)]
+impl Env for std::collections::HashMap<&str, PathBuf> {
+    fn var(&self, name: &str) -> Option<PathBuf> {
+        self.get(name).cloned()
+    }
+}
+
 /// A non-empty environment variable as a path.
 pub(crate) fn env_path(name: &str) -> Option<PathBuf> {
     std::env::var_os(name)
@@ -136,14 +196,9 @@ pub(crate) fn env_path(name: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// `$HOME`, or `/` when unset (as Go's os.UserHomeDir callers in containers/* end up with).
+/// `$HOME`, or `/` when unset.
 pub(crate) fn home_dir() -> PathBuf {
-    env_path("HOME").unwrap_or_else(|| PathBuf::from("/"))
-}
-
-/// `$XDG_CONFIG_HOME`, else `$HOME/.config`.
-pub(crate) fn config_home() -> PathBuf {
-    env_path("XDG_CONFIG_HOME").unwrap_or_else(|| home_dir().join(".config"))
+    ProcessEnv.home()
 }
 
 /// Reads a whole configuration file; `Ok(None)` when it does not exist.
@@ -173,20 +228,24 @@ pub(crate) fn drop_in_files(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
 }
 
 /// Parses TOML text into a table, with a one-line error naming the file and the line.
-pub(crate) fn parse_toml(path: &Path, text: &str) -> Result<toml::Table, ConfigError> {
+pub(crate) fn parse_toml(
+    kind: FileKind,
+    path: &Path,
+    text: &str,
+) -> Result<toml::Table, ConfigError> {
     text.parse::<toml::Table>()
-        .map_err(|e| ConfigError::parse(path, toml_message(text, &e)))
+        .map_err(|e| ConfigError::parse(kind, path, toml_message(Some(text), &e)))
 }
 
-/// `line N: message` for a TOML error (the crate's own rendering spans several lines).
-pub(crate) fn toml_message(text: &str, e: &toml::de::Error) -> String {
+/// `toml: line N: message` for a TOML error (the crate's own rendering spans several lines).
+pub(crate) fn toml_message(text: Option<&str>, e: &toml::de::Error) -> String {
     let msg = e.message().trim().replace('\n', " ");
-    match e.span() {
-        Some(span) => {
+    match (text, e.span()) {
+        (Some(text), Some(span)) => {
             let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {msg}")
+            format!("toml: line {line}: {msg}")
         }
-        None => msg,
+        _ => format!("toml: {msg}"),
     }
 }
 
@@ -235,10 +294,13 @@ mod tests {
     #[test]
     fn toml_errors_are_one_line() {
         let text = "a = 1\nb = [\n";
-        let e = parse_toml(Path::new("/c.conf"), text)
+        let e = parse_toml(FileKind::ContainersConf, Path::new("/c.conf"), text)
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("parsing /c.conf: line "), "{e}");
+        assert!(
+            e.starts_with("decode configuration /c.conf: toml: line 3: "),
+            "{e}"
+        );
         assert!(!e.contains('\n'), "{e}");
     }
 

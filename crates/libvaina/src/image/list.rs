@@ -55,6 +55,7 @@ pub fn repo_digests(names: &[String], digests: &[String]) -> Vec<String> {
             }
         }
     }
+    out.sort();
     out
 }
 

@@ -8,16 +8,16 @@
 //! directories of its unpacked layers ([`Engine::image_layer_dirs`], overlay lowerdirs made by
 //! [`layers`]).
 
-// pub mod archive;
-// pub mod history;
+pub mod archive;
+pub mod history;
 pub mod import;
-// pub mod inspect;
+pub mod inspect;
 pub mod layers;
 pub mod list;
 pub mod lookup;
 pub mod manifest;
-// pub mod prune;
-// pub mod remove;
+pub mod prune;
+pub mod remove;
 pub mod schema;
 pub mod store;
 

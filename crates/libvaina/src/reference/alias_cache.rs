@@ -11,7 +11,7 @@
 
 use super::shortnames::{parse_alias_value, validate_short_name};
 use super::Reference;
-use crate::config::{parse_toml, read_optional, write_atomic, ConfigError};
+use crate::config::{parse_toml, read_optional, write_atomic, ConfigError, FileKind};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -99,23 +99,24 @@ impl AliasCache {
 }
 
 fn parse_cache(path: &Path, text: &str) -> Result<BTreeMap<String, Reference>, ConfigError> {
-    let table = parse_toml(path, text)?;
+    let table = parse_toml(FileKind::AliasCache, path, text)?;
+    let bad = |m: String| ConfigError::parse(FileKind::AliasCache, path, m);
     let mut out = BTreeMap::new();
     let Some(aliases) = table.get("aliases") else {
         return Ok(out);
     };
     let aliases = aliases
         .as_table()
-        .ok_or_else(|| ConfigError::parse(path, "aliases: expected a table"))?;
+        .ok_or_else(|| bad("aliases: expected a table".into()))?;
     for (name, value) in aliases {
-        let value = value.as_str().ok_or_else(|| {
-            ConfigError::parse(path, format!("alias {name:?}: expected a string"))
-        })?;
-        validate_short_name(name).map_err(|m| ConfigError::parse(path, m))?;
+        let value = value
+            .as_str()
+            .ok_or_else(|| bad(format!("alias {name:?}: expected a string")))?;
+        validate_short_name(name).map_err(bad)?;
         if value.is_empty() {
             continue;
         }
-        let r = parse_alias_value(value).map_err(|m| ConfigError::parse(path, m))?;
+        let r = parse_alias_value(value).map_err(bad)?;
         out.insert(name.clone(), r);
     }
     Ok(out)

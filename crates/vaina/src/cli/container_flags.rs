@@ -7,7 +7,8 @@
 
 use clap::{ArgAction, Args};
 use libvaina::container::options::{
-    parse, ContainerDefaults, CreateOptions, NamespaceOptions, RestartPolicy, SeccompPolicy,
+    parse, ContainerDefaults, CreateOptions, NamespaceMode, NamespaceOptions, RestartPolicy,
+    SeccompPolicy,
 };
 use std::path::PathBuf;
 
@@ -301,6 +302,9 @@ impl CreateFlags {
             uts: parse::namespace(self.uts.as_deref().unwrap_or(""))?,
             net: parse::network(self.network.as_deref().unwrap_or(""))?,
         };
+        if o.hostname.is_some() && o.namespaces.uts == NamespaceMode::Host {
+            anyhow::bail!("invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration");
+        }
         o.init = self.init || defaults.init;
         if let Some(p) = &self.init_path {
             o.init_path = Some(p.clone());
@@ -411,7 +415,7 @@ fn host_env() -> Vec<(String, String)> {
 mod tests {
     use super::*;
     use clap::Parser;
-    use libvaina::container::options::{NamespaceMode, PullPolicy, Ulimit};
+    use libvaina::container::options::{PullPolicy, Ulimit};
 
     #[derive(Debug, Parser)]
     #[command(disable_help_flag = true)]
@@ -573,6 +577,7 @@ mod tests {
             err(&["--pid", "foo", "img"]),
             "unrecognized namespace mode foo passed"
         );
+        assert!(err(&["--uts", "host", "-h", "x", "img"]).contains("cannot set hostname"));
         assert_eq!(
             err(&["--sysctl", "foo", "img"]),
             "foo is invalid, sysctl values must be in the form of KEY=VALUE"

@@ -8,10 +8,14 @@ pub mod container;
 pub mod container_flags;
 pub mod human;
 pub mod image;
+pub mod image_archive;
 pub mod image_import;
+pub mod image_inspect;
 pub mod image_list;
+pub mod image_rm;
 pub mod network;
 pub mod output;
+pub mod progress;
 pub mod registry;
 #[allow(dead_code)] // called by pull/run/create as they land
 pub mod shortnames;
@@ -41,7 +45,7 @@ impl std::error::Error for ExitStatus {}
 #[derive(Debug, Parser)]
 #[command(
     name = "vaina",
-    version,
+    version = concat!("version ", env!("CARGO_PKG_VERSION")),
     about = "Manage pods, containers and images (a daemonless, Podman-compatible engine)",
     disable_help_subcommand = true,
     propagate_version = true
@@ -99,6 +103,7 @@ impl GlobalOpts {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     #[command(flatten)]
     System(system::SystemCommand),

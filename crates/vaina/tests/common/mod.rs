@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod registry;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

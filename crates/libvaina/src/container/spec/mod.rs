@@ -156,7 +156,11 @@ pub fn generate(input: &SpecInput<'_>) -> Result<Spec> {
     let user = user::resolve(&input.rootfs, input.image, opts)?;
     let caps = security::capabilities(&opts.security, host)?;
     let mut proc = process::build(input, &user, host)?;
-    proc.set_capabilities(Some(security::linux_capabilities(&caps)));
+    proc.set_capabilities(Some(security::linux_capabilities(
+        &caps,
+        user.uid,
+        &opts.security,
+    )));
     proc.set_rlimits(Some(rlimits::build(opts, host)?));
     // oci-spec's builders start from its own defaults: state every value Podman leaves out.
     proc.set_no_new_privileges(opts.security.no_new_privileges.then_some(true));

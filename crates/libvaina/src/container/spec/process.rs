@@ -147,12 +147,12 @@ pub fn build(input: &SpecInput<'_>, user: &ResolvedUser, host: &HostFacts) -> Re
         })
         .filter(|w| !w.is_empty())
         .unwrap_or_else(|| "/".into());
-    if !cwd.starts_with('/') {
-        return Err(SpecError::Invalid(format!(
-            "the working directory {cwd:?} is invalid, it needs to be an absolute path"
-        ))
-        .into());
-    }
+    // Podman accepts a relative -w and runs it from the root.
+    let cwd = if cwd.starts_with('/') {
+        cwd
+    } else {
+        format!("/{cwd}")
+    };
     let hostname = input.hostname();
     let oci_user = UserBuilder::default()
         .uid(user.uid)

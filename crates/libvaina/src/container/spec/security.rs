@@ -132,22 +132,44 @@ pub fn capabilities(sec: &SecurityOptions, host: &HostFacts) -> Result<BTreeSet<
     Ok(set)
 }
 
-/// The process capability sets of the runtime spec: bounding, effective and permitted get
-/// the whole set; inheritable and ambient stay empty (as Podman for a root process).
-pub fn linux_capabilities(caps: &BTreeSet<String>) -> LinuxCapabilities {
-    let set: oci_spec::runtime::Capabilities = caps
-        .iter()
-        .filter_map(|c| Capability::from_str(c).ok())
-        .collect();
+/// The process capability sets of the runtime spec, as Podman sets them. For root, bounding,
+/// effective and permitted get the whole set; inheritable and ambient stay empty. For any
+/// other user, the bounding set is the same but only capabilities named by `--cap-add` are
+/// effective, permitted, inheritable and ambient (so `-u app` runs without privileges).
+pub fn linux_capabilities(
+    caps: &BTreeSet<String>,
+    uid: u32,
+    sec: &SecurityOptions,
+) -> LinuxCapabilities {
+    let to_set = |names: &mut dyn Iterator<Item = &String>| -> oci_spec::runtime::Capabilities {
+        names.filter_map(|c| Capability::from_str(c).ok()).collect()
+    };
+    let all = to_set(&mut caps.iter());
+    let granted = if uid == 0 {
+        all.clone()
+    } else {
+        let added: BTreeSet<String> = sec
+            .cap_add
+            .iter()
+            .filter_map(|c| crate::container::options::parse::capability(c).ok())
+            .collect();
+        let add_all = added.contains("ALL");
+        to_set(&mut caps.iter().filter(|c| add_all || added.contains(*c)))
+    };
     // Built by hand: oci-spec's builder would start from its own default sets.
     let mut c = LinuxCapabilitiesBuilder::default()
-        .bounding(set.clone())
-        .effective(set.clone())
-        .permitted(set)
+        .bounding(all)
+        .effective(granted.clone())
+        .permitted(granted.clone())
         .build()
         .unwrap_or_default();
-    c.set_inheritable(None);
-    c.set_ambient(None);
+    if uid == 0 || granted.is_empty() {
+        c.set_inheritable(None);
+        c.set_ambient(None);
+    } else {
+        c.set_inheritable(Some(granted.clone()));
+        c.set_ambient(Some(granted));
+    }
     c
 }
 
@@ -308,34 +330,45 @@ pub fn devices(opts: &CreateOptions) -> Result<(Vec<LinuxDevice>, Vec<LinuxDevic
             ))
         })?;
         let ft = meta.file_type();
-        let typ = if ft.is_char_device() {
-            LinuxDeviceType::C
-        } else if ft.is_block_device() {
-            LinuxDeviceType::B
+        // A directory (`--device /dev/snd`) brings every device node below it.
+        let found: Vec<FoundDevice> = if ft.is_dir() {
+            let mut v = Vec::new();
+            host_devices(&d.host, &mut v);
+            v.into_iter()
+                .map(|(p, t, ma, mi, mode)| {
+                    let rel = p.strip_prefix(&d.host).unwrap_or(&p).to_path_buf();
+                    (d.container.join(rel), t, ma, mi, mode)
+                })
+                .collect()
+        } else if ft.is_char_device() || ft.is_block_device() {
+            let typ = if ft.is_char_device() {
+                LinuxDeviceType::C
+            } else {
+                LinuxDeviceType::B
+            };
+            let (major, minor) = split_dev(meta.rdev());
+            vec![(d.container.clone(), typ, major, minor, meta.mode() & 0o777)]
         } else {
-            return Err(
-                SpecError::Invalid(format!("{} is not a device node", d.host.display())).into(),
-            );
+            return Err(SpecError::Invalid(format!(
+                "{} is not a valid device: not a device node",
+                d.host.display()
+            ))
+            .into());
         };
-        let (major, minor) = split_dev(meta.rdev());
-        nodes.retain(|n: &LinuxDevice| n.path() != &d.container);
-        nodes.push(device_node(
-            &d.container,
-            typ,
-            major,
-            minor,
-            meta.mode() & 0o777,
-        )?);
-        rules.push(
-            LinuxDeviceCgroupBuilder::default()
-                .allow(true)
-                .typ(typ)
-                .major(major)
-                .minor(minor)
-                .access(d.permissions.clone())
-                .build()
-                .map_err(SpecError::from)?,
-        );
+        for (path, typ, major, minor, mode) in found {
+            nodes.retain(|n: &LinuxDevice| n.path() != &path);
+            nodes.push(device_node(&path, typ, major, minor, mode)?);
+            rules.push(
+                LinuxDeviceCgroupBuilder::default()
+                    .allow(true)
+                    .typ(typ)
+                    .major(major)
+                    .minor(minor)
+                    .access(d.permissions.clone())
+                    .build()
+                    .map_err(SpecError::from)?,
+            );
+        }
     }
     Ok((nodes, rules))
 }

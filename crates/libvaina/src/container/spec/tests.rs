@@ -421,7 +421,11 @@ fn user_workdir_and_files() {
     assert!(matches!(&e, crate::Error::Spec(s) if s.exit_code() == 126));
     o.user = None;
     o.workdir = Some("relative".into());
-    assert!(gen(&o, &img).is_err());
+    let spec = gen(&o, &img).unwrap();
+    assert_eq!(
+        spec.process().as_ref().unwrap().cwd().to_str(),
+        Some("/relative")
+    );
 }
 
 #[test]
@@ -559,6 +563,33 @@ fn devices_rlimits_resources_init() {
     assert_eq!(
         gen(&o, &img).unwrap_err().to_string(),
         "stat /dev/nonexist: no such file or directory"
+    );
+    // A directory brings every device node below it.
+    let devdir = tempfile::tempdir().unwrap();
+    o.devices = vec![DeviceMapping {
+        host: "/dev".into(),
+        container: "/dev/host".into(),
+        permissions: "r".into(),
+    }];
+    let spec = gen(&o, &img).unwrap();
+    let dev = spec.linux().as_ref().unwrap().devices().clone().unwrap();
+    assert!(dev
+        .iter()
+        .any(|d| d.path().to_str() == Some("/dev/host/null")));
+    o.devices[0].host = devdir.path().to_path_buf();
+    assert!(gen(&o, &img)
+        .unwrap()
+        .linux()
+        .as_ref()
+        .unwrap()
+        .devices()
+        .as_ref()
+        .unwrap()
+        .is_empty());
+    o.devices[0].host = "/etc/passwd".into();
+    assert_eq!(
+        gen(&o, &img).unwrap_err().to_string(),
+        "/etc/passwd is not a valid device: not a device node"
     );
     // --init: catatonit bind-mounted read-only and prepended with "--".
     let mut o = defaults();
