@@ -29,9 +29,20 @@ fn create_ls_inspect_exists_rm() {
 
     assert_eq!(
         env.ok([
-            "network", "create", "--subnet", "10.231.50.0/24", "--gateway", "10.231.50.254",
-            "--ip-range", "10.231.50.128/25", "--label", "team=a", "--opt", "mtu=1400",
-            "--internal", "n1"
+            "network",
+            "create",
+            "--subnet",
+            "10.231.50.0/24",
+            "--gateway",
+            "10.231.50.254",
+            "--ip-range",
+            "10.231.50.128/25",
+            "--label",
+            "team=a",
+            "--opt",
+            "mtu=1400",
+            "--internal",
+            "n1"
         ]),
         "n1\n"
     );
@@ -41,8 +52,18 @@ fn create_ls_inspect_exists_rm() {
     assert_eq!(
         keys,
         [
-            "name", "id", "driver", "network_interface", "created", "subnets", "ipv6_enabled",
-            "internal", "dns_enabled", "labels", "options", "ipam_options"
+            "name",
+            "id",
+            "driver",
+            "network_interface",
+            "created",
+            "subnets",
+            "ipv6_enabled",
+            "internal",
+            "dns_enabled",
+            "labels",
+            "options",
+            "ipam_options"
         ]
     );
     assert_eq!(n1["id"].as_str().unwrap().len(), 64);
@@ -57,25 +78,57 @@ fn create_ls_inspect_exists_rm() {
     assert_eq!(n2["dns_enabled"], false);
     assert_ne!(n2["network_interface"], n1["network_interface"]);
     // Podman indents inspect with five spaces.
-    assert!(env.ok(["network", "inspect", "n2"]).starts_with("[\n     {\n          \"name\""));
+    assert!(env
+        .ok(["network", "inspect", "n2"])
+        .starts_with("[\n     {\n          \"name\""));
     // By ID prefix too.
     let id = n1["id"].as_str().unwrap();
     assert_eq!(inspect(&env, &id[..12])["name"], "n1");
-    assert_eq!(env.ok(["network", "inspect", "-f", "{{.Name}} {{.Internal}}", "n1"]), "n1 true\n");
+    assert_eq!(
+        env.ok(["network", "inspect", "-f", "{{.Name}} {{.Internal}}", "n1"]),
+        "n1 true\n"
+    );
 
     assert_eq!(env.ok(["network", "ls", "-q"]), "n1\nn2\nvaina\n");
-    assert_eq!(env.ok(["network", "ls", "-q", "--filter", "label=team=a"]), "n1\n");
-    assert_eq!(env.ok(["network", "ls", "-q", "--filter", "name=n"]), "n1\nn2\nvaina\n");
-    assert_eq!(env.ok(["network", "ls", "--filter", &format!("id={}", &id[..8]), "--format", "{{.ID}}"]), format!("{}\n", &id[..12]));
     assert_eq!(
-        env.ok(["network", "ls", "--no-trunc", "--filter", "name=n1", "--format", "{{.ID}} {{.Labels}}"]),
+        env.ok(["network", "ls", "-q", "--filter", "label=team=a"]),
+        "n1\n"
+    );
+    assert_eq!(
+        env.ok(["network", "ls", "-q", "--filter", "name=n"]),
+        "n1\nn2\nvaina\n"
+    );
+    assert_eq!(
+        env.ok([
+            "network",
+            "ls",
+            "--filter",
+            &format!("id={}", &id[..8]),
+            "--format",
+            "{{.ID}}"
+        ]),
+        format!("{}\n", &id[..12])
+    );
+    assert_eq!(
+        env.ok([
+            "network",
+            "ls",
+            "--no-trunc",
+            "--filter",
+            "name=n1",
+            "--format",
+            "{{.ID}} {{.Labels}}"
+        ]),
         format!("{id} team=a\n")
     );
     let js: Value = serde_json::from_str(&env.ok(["network", "ls", "--format", "json"])).unwrap();
     assert_eq!(js.as_array().unwrap().len(), 3);
 
     assert_eq!(env.run(["network", "exists", "n1"]).status.code(), Some(0));
-    assert_eq!(env.run(["network", "exists", "nope"]).status.code(), Some(1));
+    assert_eq!(
+        env.run(["network", "exists", "nope"]).status.code(),
+        Some(1)
+    );
     assert_eq!(env.ok(["network", "rm", "n1", "n2"]), "n1\nn2\n");
     assert_eq!(env.ok(["network", "ls", "-q"]), "vaina\n");
 }
@@ -104,12 +157,21 @@ fn bad_inputs_change_nothing() {
     let err = env.fails(125, ["network", "inspect", "nope"]);
     assert_eq!(err.trim_end(), "Error: inspecting object: network nope: unable to find network with name or ID nope: network not found");
     let err = env.fails(1, ["network", "rm", "nope"]);
-    assert_eq!(err.trim_end(), "Error: unable to find network with name or ID nope: network not found");
+    assert_eq!(
+        err.trim_end(),
+        "Error: unable to find network with name or ID nope: network not found"
+    );
     let err = env.fails(125, ["network", "rm", "vaina"]);
-    assert_eq!(err.trim_end(), "Error: default network vaina cannot be removed");
+    assert_eq!(
+        err.trim_end(),
+        "Error: default network vaina cannot be removed"
+    );
     assert_eq!(env.store_snapshot(), before);
     // --ignore succeeds on an existing network without changing it.
-    assert_eq!(env.ok(["network", "create", "--ignore", "taken"]), "taken\n");
+    assert_eq!(
+        env.ok(["network", "create", "--ignore", "taken"]),
+        "taken\n"
+    );
 }
 
 #[test]
@@ -117,7 +179,10 @@ fn prune_respects_filters_and_keeps_default() {
     let env = TestEnv::new();
     env.ok(["network", "create", "--label", "keep=yes", "p1"]);
     env.ok(["network", "create", "p2"]);
-    assert_eq!(env.ok(["network", "prune", "-f", "--filter", "label=keep=yes"]), "p1\n");
+    assert_eq!(
+        env.ok(["network", "prune", "-f", "--filter", "label=keep=yes"]),
+        "p1\n"
+    );
     assert_eq!(env.ok(["network", "prune", "-f"]), "p2\n");
     assert_eq!(env.ok(["network", "ls", "-q"]), "vaina\n");
     assert_eq!(env.ok(["network", "reload", "--all"]), "");
@@ -128,7 +193,10 @@ fn podman(dir: &std::path::Path, args: &[&str]) -> Option<std::process::Output> 
     let conf = dir.join("containers.conf");
     std::fs::write(
         &conf,
-        format!("[network]\nnetwork_config_dir=\"{}\"\n", dir.join("nets").display()),
+        format!(
+            "[network]\nnetwork_config_dir=\"{}\"\n",
+            dir.join("nets").display()
+        ),
     )
     .ok()?;
     Command::new("podman")
@@ -156,8 +224,16 @@ fn same_output_shape_and_errors_as_podman() {
     }
     let env = TestEnv::new();
     let create = [
-        "network", "create", "--subnet", "10.231.60.0/24", "--label", "a=b", "--opt", "mtu=1400",
-        "--internal", "cmp",
+        "network",
+        "create",
+        "--subnet",
+        "10.231.60.0/24",
+        "--label",
+        "a=b",
+        "--opt",
+        "mtu=1400",
+        "--internal",
+        "cmp",
     ];
     let p = podman(pdir.path(), &create).unwrap();
     assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stderr));
@@ -174,12 +250,24 @@ fn same_output_shape_and_errors_as_podman() {
     };
     assert_eq!(strip(&vj), strip(&pj));
     let p = podman(pdir.path(), &["network", "ls"]).unwrap();
-    let ph = String::from_utf8_lossy(&p.stdout).lines().next().unwrap_or_default().to_string();
+    let ph = String::from_utf8_lossy(&p.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
     assert_eq!(env.ok(["network", "ls"]).lines().next().unwrap(), ph);
     for bad in [
         vec!["network", "create", "--subnet", "10.231.60.0/25", "x"],
         vec!["network", "create", "--subnet", "10.1.0.0/33", "x"],
-        vec!["network", "create", "--subnet", "10.231.61.0/24", "--gateway", "10.231.62.1", "x"],
+        vec![
+            "network",
+            "create",
+            "--subnet",
+            "10.231.61.0/24",
+            "--gateway",
+            "10.231.62.1",
+            "x",
+        ],
         vec!["network", "create", "cmp"],
         vec!["network", "create", "--opt", "foo=bar", "x"],
         vec!["network", "inspect", "nope"],

@@ -17,6 +17,9 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+/// Called by `network rm -f` for each container on the network (the container code removes it).
+pub type RemoveContainerHook = dyn Fn(&mut Engine, &str) -> Result<()>;
+
 /// Podman's default network subnet, never used by vaina.
 const PODMAN_DEFAULT_SUBNET: &str = "10.88.0.0/16";
 
@@ -157,7 +160,7 @@ impl Engine {
         &mut self,
         name_or_id: &str,
         force: bool,
-        remove_container: Option<&dyn Fn(&mut Engine, &str) -> Result<()>>,
+        remove_container: Option<&RemoveContainerHook>,
     ) -> Result<String> {
         let net = self.network_inspect(name_or_id)?;
         if net.name == DEFAULT_NETWORK {

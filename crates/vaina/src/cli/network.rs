@@ -150,9 +150,11 @@ pub fn run(g: &GlobalOpts, cmd: NetworkCommand) -> CmdResult {
         NetworkSubcommand::Inspect(a) => inspect(g, a),
         NetworkSubcommand::Rm(a) => rm(g, a),
         NetworkSubcommand::Prune(a) => prune(g, a),
-        NetworkSubcommand::Exists { network } => {
-            Ok(if g.engine()?.network_exists(&network)? { 0 } else { 1 })
-        }
+        NetworkSubcommand::Exists { network } => Ok(if g.engine()?.network_exists(&network)? {
+            0
+        } else {
+            1
+        }),
         NetworkSubcommand::Reload(a) => reload(g, a),
     }
 }
@@ -220,7 +222,11 @@ fn joined(m: &BTreeMap<String, String>) -> String {
 }
 
 /// `network ls --filter`: keys AND'd, values of one key OR'd, as Podman.
-fn filter_networks(nets: Vec<Network>, filters: &[String], in_use: &dyn Fn(&str) -> bool) -> anyhow::Result<Vec<Network>> {
+fn filter_networks(
+    nets: Vec<Network>,
+    filters: &[String],
+    in_use: &dyn Fn(&str) -> bool,
+) -> anyhow::Result<Vec<Network>> {
     let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for f in filters {
         let Some((k, v)) = f.split_once('=') else {
@@ -285,7 +291,11 @@ fn ls(g: &GlobalOpts, a: LsArgs) -> CmdResult {
     let rows: Vec<Row> = nets
         .iter()
         .map(|n| Row {
-            id: if a.no_trunc { n.id.clone() } else { n.id.chars().take(12).collect() },
+            id: if a.no_trunc {
+                n.id.clone()
+            } else {
+                n.id.chars().take(12).collect()
+            },
             name: n.name.clone(),
             driver: n.driver.clone(),
             network_interface: n.network_interface.clone(),
@@ -301,7 +311,19 @@ fn ls(g: &GlobalOpts, a: LsArgs) -> CmdResult {
     print_rows(
         &rows,
         &format,
-        &["ID", "Name", "Driver", "NetworkInterface", "Created", "Labels", "Options", "IPv6Enabled", "Internal", "DNSEnabled", "Subnets"],
+        &[
+            "ID",
+            "Name",
+            "Driver",
+            "NetworkInterface",
+            "Created",
+            "Labels",
+            "Options",
+            "IPv6Enabled",
+            "Internal",
+            "DNSEnabled",
+            "Subnets",
+        ],
         &[("ID", "NETWORK ID")],
         a.noheading,
     )?;
