@@ -330,6 +330,25 @@ fn pause_unpause_top_port() {
     );
     let ps = env.ok(["top", "p", "-o", "comm="]);
     assert_eq!(ps.trim(), "sleep");
+    // The container's cgroup exists while it runs (so the leak checks below mean something).
+    assert!(!cgroups_of(&id).is_empty(), "no cgroup found for {id}");
+    let stats = env.ok([
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.Name}} {{.PIDs}}",
+        "p",
+    ]);
+    assert_eq!(stats, "p 1\n");
+    let table = env.ok(["stats", "--no-stream"]);
+    assert!(
+        table.starts_with("ID ") && table.contains("MEM USAGE / LIMIT"),
+        "{table}"
+    );
+    env.ok(["update", "--memory", "64m", "--pids-limit", "50", "p"]);
+    let mem = env.ok(["stats", "--no-stream", "--format", "{{.MemUsage}}", "p"]);
+    assert!(mem.trim().ends_with("/ 67.1MB"), "{mem}");
+    env.fails(125, ["update", "--memory", "abc", "p"]);
     assert_eq!(env.ok(["port", "p"]), "");
     env.fails(125, ["port", "p", "80"]);
     env.ok(["kill", "-s", "TERM", "p"]);
