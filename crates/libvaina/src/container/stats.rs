@@ -151,13 +151,13 @@ impl Engine {
         if let Some(linux) = spec.linux_mut() {
             let mut merged = linux.resources().clone().unwrap_or_default();
             if res.memory().is_some() {
-                merged.set_memory(res.memory().clone());
+                merged.set_memory(*res.memory());
             }
             if res.cpu().is_some() {
                 merged.set_cpu(res.cpu().clone());
             }
             if res.pids().is_some() {
-                merged.set_pids(res.pids().clone());
+                merged.set_pids(*res.pids());
             }
             if res.block_io().is_some() {
                 merged.set_block_io(res.block_io().clone());
