@@ -577,3 +577,36 @@ mod pty {
         assert_eq!(out.status.code(), Some(0));
     }
 }
+
+#[test]
+fn foreground_run_proxies_signals() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    let mut c = env
+        .cmd([
+            "run",
+            "--rm",
+            img,
+            "sh",
+            "-c",
+            "trap 'echo got-term; exit 9' TERM; echo ready; while :; do sleep 0.05; done",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = c.stdout.take().unwrap();
+    let mut buf = [0u8; 6];
+    std::io::Read::read_exact(&mut out, &mut buf).unwrap();
+    assert_eq!(&buf, b"ready\n");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(c.id() as i32),
+        nix::sys::signal::SIGTERM,
+    )
+    .unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert_eq!(rest, "got-term\n");
+    assert_eq!(c.wait().unwrap().code(), Some(9));
+    assert_eq!(env.ok(["ps", "-aq"]), "");
+}

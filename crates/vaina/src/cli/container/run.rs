@@ -93,11 +93,25 @@ pub fn run(g: &GlobalOpts, a: RunArgs) -> CmdResult {
         return Ok(0);
     }
     let watch = MonitorWatch::open(&engine.container_paths(&rec.id));
+    if a.sig_proxy && !a.flags.tty {
+        proxy_to(&engine, &rec)?;
+    }
     let stream = started.attach.context("attaching to the container")?;
     let stdin = a.flags.interactive
         && (a.attach.is_empty() || a.attach.iter().any(|s| s.eq_ignore_ascii_case("stdin")));
     let end = attach_io::attach(stream, a.flags.tty, stdin, &a.detach_keys)?;
     finish_attach(&mut engine, &rec.id, end, watch)
+}
+
+/// Forwards our signals to the container (`--sig-proxy`, on by default without a terminal).
+fn proxy_to(engine: &Engine, rec: &libvaina::container::ContainerRecord) -> anyhow::Result<()> {
+    let rt = engine
+        .container_paths(&rec.id)
+        .runtime(&engine.runtime_for(&rec.config)?);
+    let id = rec.id.clone();
+    attach_io::proxy_signals(move |sig| {
+        let _ = rt.kill(&id, sig, false);
+    })
 }
 
 /// After an attach session: the container's exit code, or 0 after a detach.
@@ -206,6 +220,9 @@ pub fn attach(g: &GlobalOpts, a: AttachArgs) -> CmdResult {
     }
     let paths = engine.container_paths(&rec.id);
     let watch = MonitorWatch::open(&paths);
+    if a.sig_proxy && !rec.config.tty {
+        proxy_to(&engine, &rec)?;
+    }
     let stream = libvaina::container::attach::connect(&paths)
         .with_context(|| format!("attaching to container {}", rec.id))?;
     let stdin = !a.no_stdin && rec.config.interactive;
