@@ -610,3 +610,40 @@ fn foreground_run_proxies_signals() {
     assert_eq!(c.wait().unwrap().code(), Some(9));
     assert_eq!(env.ok(["ps", "-aq"]), "");
 }
+
+#[test]
+fn logs_follow_and_detached_rm() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok([
+        "run",
+        "-d",
+        "--name",
+        "lf",
+        img,
+        "sh",
+        "-c",
+        "echo one; read x; echo two",
+    ]);
+    // -i was not given: `read` hits EOF at once, so the container ends by itself.
+    let out = env.ok(["logs", "-f", "lf"]);
+    assert_eq!(out, "one\ntwo\n");
+    assert_eq!(state(&env, "lf"), "exited");
+    env.ok(["rm", "lf"]);
+    // `run -d --rm`: the monitor removes the container when it exits.
+    let id = env
+        .ok(["run", "-d", "--rm", img, "true"])
+        .trim()
+        .to_string();
+    env.ok(["wait", "--ignore", &id]);
+    eventually("removal", || env.ok(["ps", "-aq"]).is_empty());
+    let err = env.fails(
+        125,
+        ["run", "--rm", "--pull=missing", "nosuchimage", "true"],
+    );
+    assert!(
+        err.starts_with("Error: ") && err.lines().count() == 1,
+        "{err}"
+    );
+}
