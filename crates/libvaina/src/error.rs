@@ -26,6 +26,8 @@ pub enum Error {
     #[error(transparent)]
     Runtime(#[from] crate::runtime::RuntimeError),
     #[error(transparent)]
+    Network(#[from] crate::network::NetworkError),
+    #[error(transparent)]
     Spec(#[from] crate::container::spec::SpecError),
     /// A flag or argument value the engine cannot use.
     #[error("{0}")]

@@ -14,7 +14,10 @@
 //! - [`runtime`]: the OCI runtime CLI (runc, crun, youki)
 //! - [`monitor`]: the per-container monitor (conmon's role), run from the same binary
 //! - [`system`]: `version` and `info` reports (host probing)
-//! - [`network`], [`pod`], [`volume`]: later issues
+//! - [`network`]: bridge networks, IPAM, published ports, nftables (rootful)
+//! - [`pod`], [`volume`]: later issues
+
+#![recursion_limit = "256"]
 
 pub mod config;
 pub mod container;

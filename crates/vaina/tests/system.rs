@@ -296,3 +296,121 @@ fn registries_conf_precedence() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(search(&env, true), "[user.io]\n");
 }
+
+/// Writes `text` to `name` in the environment's config directory and returns its path.
+fn config_file(env: &TestEnv, name: &str, text: &str) -> std::path::PathBuf {
+    let p = env.config.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn config_files_seen_through_pull() {
+    let env = TestEnv::new();
+    env.set_registries_conf(
+        r#"unqualified-search-registries = ["a.invalid", "b.invalid"]
+short-name-mode = "enforcing"
+
+[aliases]
+"al" = "127.0.0.1:1/aliased"
+
+[[registry]]
+prefix = "*.blocked.invalid"
+blocked = true
+"#,
+    );
+    config_file(
+        &env,
+        "policy.json",
+        r#"{"default": [{"type": "insecureAcceptAnything"}],
+            "transports": {"docker": {"127.0.0.1:2": [{"type": "reject"}]}}}"#,
+    );
+    // Enforcing mode, two candidates, no terminal: Podman's error, nothing tried.
+    let err = env.fails(125, ["pull", "busybox"]);
+    assert_eq!(
+        err,
+        "Error: short-name resolution enforced but cannot prompt without a TTY\n"
+    );
+    // A blocked registry (wildcard prefix) names the reference and the registry.
+    let err = env.fails(125, ["pull", "x.blocked.invalid/app"]);
+    assert!(
+        err.contains(
+            "docker://x.blocked.invalid/app:latest: registry *.blocked.invalid is blocked"
+        ),
+        "{err}"
+    );
+    // policy.json: reject per scope.
+    let err = env.fails(125, ["pull", "127.0.0.1:2/app"]);
+    assert!(
+        err.contains(
+            "Error: Source image rejected: Running image docker://127.0.0.1:2/app:latest is rejected by policy."
+        ),
+        "{err}"
+    );
+    // An alias wins over the search registries (and so over enforcing mode).
+    let out = env.run(["pull", "al"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(125), "{stderr}");
+    assert!(stderr.contains("Resolved \"al\" as an alias ("), "{stderr}");
+    assert!(stderr.contains("127.0.0.1:1/aliased:latest"), "{stderr}");
+    assert!(
+        !env.root.join("short-name-aliases.conf").exists(),
+        "nothing chosen, nothing recorded"
+    );
+}
+
+#[test]
+fn missing_or_broken_policy_and_auth_files() {
+    let mut env = TestEnv::new();
+    let missing = env.config.join("nope.json");
+    env.env.push((
+        "CONTAINERS_POLICY_JSON".into(),
+        missing.display().to_string(),
+    ));
+    let err = env.fails(125, ["pull", "127.0.0.1:1/x"]);
+    assert!(
+        err.ends_with(&format!(
+            "Error: open {}: no such file or directory\n",
+            missing.display()
+        )),
+        "{err}"
+    );
+    env.env.clear();
+
+    config_file(
+        &env,
+        "policy.json",
+        r#"{"default": [{"type": "sometimes"}]}"#,
+    );
+    let err = env.fails(125, ["pull", "127.0.0.1:1/x"]);
+    assert!(err.contains("invalid policy in"), "{err}");
+    assert!(err.contains("Unknown policy requirement type"), "{err}");
+    config_file(
+        &env,
+        "policy.json",
+        r#"{"default": [{"type": "insecureAcceptAnything"}]}"#,
+    );
+
+    let auth = config_file(&env, "bad-auth.json", "{not json");
+    let err = env.fails(
+        125,
+        [
+            "pull",
+            "--authfile",
+            auth.to_str().unwrap(),
+            "127.0.0.1:1/x",
+        ],
+    );
+    assert!(
+        err.contains(&format!(
+            "unmarshaling JSON at {:?}",
+            auth.display().to_string()
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("Error:")).count(),
+        1,
+        "{err}"
+    );
+}

@@ -11,7 +11,7 @@
 //! are out of scope and left untouched. Files are saved atomically with mode 0600, keeping
 //! every field vaina does not understand. Used by [`crate::registry`] and `login`/`logout`.
 
-use super::{config_home, env_path, home_dir, read_optional, write_atomic, ConfigError, FileKind};
+use super::{read_optional, write_atomic, ConfigError, Env, FileKind, ProcessEnv};
 use base64::Engine as _;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -29,13 +29,17 @@ impl AuthFile {
     /// The file `login`/`logout` write: `explicit`, else `REGISTRY_AUTH_FILE`, else
     /// `$XDG_RUNTIME_DIR/containers/auth.json`, else `/run/containers/<uid>/auth.json`.
     pub fn write_path(explicit: Option<&Path>) -> PathBuf {
+        Self::write_path_in(explicit, &ProcessEnv)
+    }
+
+    pub(crate) fn write_path_in(explicit: Option<&Path>, env: &dyn Env) -> PathBuf {
         if let Some(p) = explicit.filter(|p| !p.as_os_str().is_empty()) {
             return p.to_path_buf();
         }
-        if let Some(p) = env_path("REGISTRY_AUTH_FILE") {
+        if let Some(p) = env.var("REGISTRY_AUTH_FILE") {
             return p;
         }
-        if let Some(d) = env_path("XDG_RUNTIME_DIR") {
+        if let Some(d) = env.var("XDG_RUNTIME_DIR") {
             return d.join("containers/auth.json");
         }
         let uid = nix::unistd::geteuid().as_raw();
@@ -45,17 +49,21 @@ impl AuthFile {
     /// The files credentials are read from, in order (see the module documentation); the
     /// bool marks Docker's legacy config.json.
     pub fn read_paths(explicit: Option<&Path>) -> Vec<(PathBuf, bool)> {
+        Self::read_paths_in(explicit, &ProcessEnv)
+    }
+
+    pub(crate) fn read_paths_in(explicit: Option<&Path>, env: &dyn Env) -> Vec<(PathBuf, bool)> {
         let explicit = explicit
             .filter(|p| !p.as_os_str().is_empty())
             .map(Path::to_path_buf)
-            .or_else(|| env_path("REGISTRY_AUTH_FILE"));
+            .or_else(|| env.var("REGISTRY_AUTH_FILE"));
         if let Some(p) = explicit {
             return vec![(p, false)];
         }
         vec![
-            (Self::write_path(None), false),
-            (config_home().join("containers/auth.json"), false),
-            (home_dir().join(".docker/config.json"), true),
+            (Self::write_path_in(None, env), false),
+            (env.config_home().join("containers/auth.json"), false),
+            (env.home().join(".docker/config.json"), true),
         ]
     }
 
@@ -357,6 +365,40 @@ mod tests {
             "{e}"
         );
         assert!(lookup_credentials(Some(&p), "x.io").is_err());
+    }
+
+    #[test]
+    fn path_precedence() {
+        use std::collections::HashMap;
+        let mut env: HashMap<&str, PathBuf> = HashMap::new();
+        env.insert("HOME", "/h".into());
+        env.insert("XDG_RUNTIME_DIR", "/run/user/7".into());
+        let paths: Vec<_> = AuthFile::read_paths_in(None, &env)
+            .into_iter()
+            .map(|(p, legacy)| (p.display().to_string(), legacy))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                ("/run/user/7/containers/auth.json".to_string(), false),
+                ("/h/.config/containers/auth.json".to_string(), false),
+                ("/h/.docker/config.json".to_string(), true),
+            ]
+        );
+        env.insert("REGISTRY_AUTH_FILE", "/env/auth.json".into());
+        assert_eq!(
+            AuthFile::write_path_in(None, &env),
+            PathBuf::from("/env/auth.json")
+        );
+        assert_eq!(AuthFile::read_paths_in(None, &env).len(), 1);
+        let flag = PathBuf::from("/flag.json");
+        assert_eq!(AuthFile::write_path_in(Some(&flag), &env), flag);
+        env.clear();
+        let uid = nix::unistd::geteuid().as_raw();
+        assert_eq!(
+            AuthFile::write_path_in(None, &env),
+            PathBuf::from(format!("/run/containers/{uid}/auth.json"))
+        );
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! the accessors return Podman's defaults. Flags override everything here (the CLI merges).
 
 use super::{
-    drop_in_files, env_path, parse_toml, read_optional, toml_message, ConfigError, FileKind, Mode,
+    drop_in_files, parse_toml, read_optional, toml_message, ConfigError, Env, FileKind, Mode,
+    ProcessEnv,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -128,8 +129,17 @@ impl ContainersConf {
     /// The files to read for `mode`, in order (see the module documentation). An error when
     /// `CONTAINERS_CONF` names a file that does not exist.
     pub fn paths(mode: Mode) -> Result<Vec<PathBuf>, ConfigError> {
+        Self::paths_in(mode, &ProcessEnv, Path::new("/"))
+    }
+
+    /// [`ContainersConf::paths`] with the system files under `sysroot` (`/` in production).
+    pub(crate) fn paths_in(
+        mode: Mode,
+        env: &dyn Env,
+        sysroot: &Path,
+    ) -> Result<Vec<PathBuf>, ConfigError> {
         let mut files = Vec::new();
-        if let Some(p) = env_path("CONTAINERS_CONF") {
+        if let Some(p) = env.var("CONTAINERS_CONF") {
             if !p.exists() {
                 return Err(ConfigError::Invalid(format!(
                     "CONTAINERS_CONF file: stat {}: no such file or directory",
@@ -147,13 +157,13 @@ impl ContainersConf {
                 files.extend(drop_in_files(Path::new(&d))?);
                 Ok(())
             };
-            add_with_dir(PathBuf::from("/usr/share/containers/containers.conf"))?;
-            add_with_dir(PathBuf::from("/etc/containers/containers.conf"))?;
+            add_with_dir(sysroot.join("usr/share/containers/containers.conf"))?;
+            add_with_dir(sysroot.join("etc/containers/containers.conf"))?;
             if mode == Mode::Rootless {
-                add_with_dir(super::config_home().join("containers/containers.conf"))?;
+                add_with_dir(env.config_home().join("containers/containers.conf"))?;
             }
         }
-        if let Some(p) = env_path("CONTAINERS_CONF_OVERRIDE") {
+        if let Some(p) = env.var("CONTAINERS_CONF_OVERRIDE") {
             files.push(p);
         }
         Ok(files)
@@ -372,6 +382,36 @@ driver = "file"
         assert_eq!(c.runtime_paths("crun"), ["/opt/crun"]);
         assert_eq!(c.runtime_paths("runc"), ["/opt/runc"]);
         assert_eq!(c.runtime_paths("youki")[0], "/usr/bin/youki");
+    }
+
+    #[test]
+    fn file_precedence() {
+        use std::collections::HashMap;
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("sysroot");
+        let home = d.path().join("config");
+        let touch = |p: PathBuf| {
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, "").unwrap();
+            p
+        };
+        let usr = touch(root.join("usr/share/containers/containers.conf"));
+        let etc = touch(root.join("etc/containers/containers.conf"));
+        let d2 = touch(root.join("etc/containers/containers.conf.d/20.conf"));
+        let d1 = touch(root.join("etc/containers/containers.conf.d/10.conf"));
+        let user = touch(home.join("containers/containers.conf"));
+        let mut env: HashMap<&str, PathBuf> = HashMap::new();
+        env.insert("XDG_CONFIG_HOME", home.clone());
+        let rootful = ContainersConf::paths_in(Mode::Rootful, &env, &root).unwrap();
+        assert_eq!(rootful, [usr.clone(), etc.clone(), d1.clone(), d2.clone()]);
+        let rootless = ContainersConf::paths_in(Mode::Rootless, &env, &root).unwrap();
+        assert_eq!(rootless, [usr, etc, d1, d2, user.clone()]);
+        env.insert("CONTAINERS_CONF_OVERRIDE", "/o.conf".into());
+        env.insert("CONTAINERS_CONF", user.clone());
+        let only = ContainersConf::paths_in(Mode::Rootless, &env, &root).unwrap();
+        assert_eq!(only, [user, PathBuf::from("/o.conf")]);
+        env.insert("CONTAINERS_CONF", d.path().join("missing.conf"));
+        assert!(ContainersConf::paths_in(Mode::Rootful, &env, &root).is_err());
     }
 
     #[test]

@@ -25,11 +25,11 @@ use std::path::{Path, PathBuf};
 /// Errors reading or validating configuration files.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{}", io_message(path, source))]
+    /// The message already includes the cause (Go's wording), so it is not chained again.
+    #[error("{}", io_message(path, error))]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A file that is not valid TOML/JSON, or has a wrong key or value.
     #[error("{}: {message}", kind.describe(path))]
@@ -67,7 +67,7 @@ impl ConfigError {
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
         ConfigError::Io {
             path: path.as_ref().to_path_buf(),
-            source,
+            error: source,
         }
     }
 
@@ -155,6 +155,40 @@ pub fn default_store_paths(mode: Mode) -> (PathBuf, PathBuf) {
     }
 }
 
+/// Where configuration lookups read environment variables: the process ([`ProcessEnv`]), or
+/// a map in unit tests, so precedence rules are tested without touching the real environment.
+pub(crate) trait Env {
+    /// A non-empty variable as a path.
+    fn var(&self, name: &str) -> Option<PathBuf>;
+
+    /// `$HOME`, or `/`.
+    fn home(&self) -> PathBuf {
+        self.var("HOME").unwrap_or_else(|| PathBuf::from("/"))
+    }
+
+    /// `$XDG_CONFIG_HOME`, else `$HOME/.config`.
+    fn config_home(&self) -> PathBuf {
+        self.var("XDG_CONFIG_HOME")
+            .unwrap_or_else(|| self.home().join(".config"))
+    }
+}
+
+/// The process environment.
+pub(crate) struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<PathBuf> {
+        env_path(name)
+    }
+}
+
+#[cfg(test)]
+impl Env for std::collections::HashMap<&str, PathBuf> {
+    fn var(&self, name: &str) -> Option<PathBuf> {
+        self.get(name).cloned()
+    }
+}
+
 /// A non-empty environment variable as a path.
 pub(crate) fn env_path(name: &str) -> Option<PathBuf> {
     std::env::var_os(name)
@@ -162,14 +196,9 @@ pub(crate) fn env_path(name: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// `$HOME`, or `/` when unset (as Go's os.UserHomeDir callers in containers/* end up with).
+/// `$HOME`, or `/` when unset.
 pub(crate) fn home_dir() -> PathBuf {
-    env_path("HOME").unwrap_or_else(|| PathBuf::from("/"))
-}
-
-/// `$XDG_CONFIG_HOME`, else `$HOME/.config`.
-pub(crate) fn config_home() -> PathBuf {
-    env_path("XDG_CONFIG_HOME").unwrap_or_else(|| home_dir().join(".config"))
+    ProcessEnv.home()
 }
 
 /// Reads a whole configuration file; `Ok(None)` when it does not exist.

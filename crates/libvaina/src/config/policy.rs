@@ -10,7 +10,7 @@
 //! `sigstoreSigned` (signature verification) give a clear "not supported" error when they
 //! apply. Called by [`crate::registry`] before a pull and by [`crate::image`] for `load`.
 
-use super::{config_home, env_path, ConfigError};
+use super::{ConfigError, Env, ProcessEnv};
 use crate::reference::Reference;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -53,10 +53,14 @@ struct RawRequirement {
 impl Policy {
     /// The policy file to use (see the module documentation); `None` when there is none.
     pub fn find() -> Option<PathBuf> {
-        if let Some(p) = env_path("CONTAINERS_POLICY_JSON") {
+        Self::find_in(&ProcessEnv)
+    }
+
+    pub(crate) fn find_in(env: &dyn Env) -> Option<PathBuf> {
+        if let Some(p) = env.var("CONTAINERS_POLICY_JSON") {
             return Some(p);
         }
-        let user = config_home().join("containers/policy.json");
+        let user = env.config_home().join("containers/policy.json");
         if user.exists() {
             return Some(user);
         }
@@ -276,6 +280,27 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("\"signedBy\""), "{e}");
         assert!(e.to_string().contains("not supported"), "{e}");
+    }
+
+    #[test]
+    fn file_precedence() {
+        use std::collections::HashMap;
+        let d = tempfile::tempdir().unwrap();
+        let mut env: HashMap<&str, PathBuf> = HashMap::new();
+        env.insert("XDG_CONFIG_HOME", d.path().to_path_buf());
+        let user = d.path().join("containers/policy.json");
+        std::fs::create_dir_all(user.parent().unwrap()).unwrap();
+        std::fs::write(&user, "{}").unwrap();
+        assert_eq!(Policy::find_in(&env), Some(user));
+        env.insert("CONTAINERS_POLICY_JSON", "/p.json".into());
+        assert_eq!(Policy::find_in(&env), Some(PathBuf::from("/p.json")));
+        env.clear();
+        env.insert("HOME", d.path().join("nohome"));
+        let sys = Path::new(SYSTEM_POLICY_JSON);
+        assert_eq!(
+            Policy::find_in(&env),
+            sys.exists().then(|| sys.to_path_buf())
+        );
     }
 
     #[test]

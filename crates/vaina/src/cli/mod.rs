@@ -13,6 +13,7 @@ pub mod image_import;
 pub mod image_inspect;
 pub mod image_list;
 pub mod image_rm;
+pub mod network;
 pub mod output;
 pub mod progress;
 pub mod registry;
@@ -112,6 +113,8 @@ pub enum Command {
     Registry(registry::RegistryCommand),
     #[command(flatten)]
     Container(container::ContainerCommand),
+    #[command(flatten)]
+    Network(network::NetworkCommand),
 }
 
 /// Dispatches a parsed command line.
@@ -122,6 +125,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Image(c) => image::run(g, c),
         Command::Registry(c) => registry::run(g, c),
         Command::Container(c) => container::run(g, c),
+        Command::Network(c) => network::run(g, c),
     }
 }
 

@@ -61,6 +61,9 @@ pub fn build(r: &Resources, host: &HostFacts) -> Result<LinuxResources> {
         if let Some(rsv) = r.memory_reservation {
             m = m.reservation(rsv);
         }
+        if !host.swap_accounting && r.memory_swap.is_some_and(|s| s > 0) {
+            log::warn!("Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.");
+        }
         if host.swap_accounting {
             // Podman: without --memory-swap, a container may use as much swap as memory.
             let swap = r.memory_swap.or(r.memory.map(|m| m.saturating_mul(2)));

@@ -330,10 +330,24 @@ pub fn devices(opts: &CreateOptions) -> Result<(Vec<LinuxDevice>, Vec<LinuxDevic
             ))
         })?;
         let ft = meta.file_type();
-        let typ = if ft.is_char_device() {
-            LinuxDeviceType::C
-        } else if ft.is_block_device() {
-            LinuxDeviceType::B
+        // A directory (`--device /dev/snd`) brings every device node below it.
+        let found: Vec<FoundDevice> = if ft.is_dir() {
+            let mut v = Vec::new();
+            host_devices(&d.host, &mut v);
+            v.into_iter()
+                .map(|(p, t, ma, mi, mode)| {
+                    let rel = p.strip_prefix(&d.host).unwrap_or(&p).to_path_buf();
+                    (d.container.join(rel), t, ma, mi, mode)
+                })
+                .collect()
+        } else if ft.is_char_device() || ft.is_block_device() {
+            let typ = if ft.is_char_device() {
+                LinuxDeviceType::C
+            } else {
+                LinuxDeviceType::B
+            };
+            let (major, minor) = split_dev(meta.rdev());
+            vec![(d.container.clone(), typ, major, minor, meta.mode() & 0o777)]
         } else {
             return Err(SpecError::Invalid(format!(
                 "{} is not a valid device: not a device node",
@@ -341,25 +355,20 @@ pub fn devices(opts: &CreateOptions) -> Result<(Vec<LinuxDevice>, Vec<LinuxDevic
             ))
             .into());
         };
-        let (major, minor) = split_dev(meta.rdev());
-        nodes.retain(|n: &LinuxDevice| n.path() != &d.container);
-        nodes.push(device_node(
-            &d.container,
-            typ,
-            major,
-            minor,
-            meta.mode() & 0o777,
-        )?);
-        rules.push(
-            LinuxDeviceCgroupBuilder::default()
-                .allow(true)
-                .typ(typ)
-                .major(major)
-                .minor(minor)
-                .access(d.permissions.clone())
-                .build()
-                .map_err(SpecError::from)?,
-        );
+        for (path, typ, major, minor, mode) in found {
+            nodes.retain(|n: &LinuxDevice| n.path() != &path);
+            nodes.push(device_node(&path, typ, major, minor, mode)?);
+            rules.push(
+                LinuxDeviceCgroupBuilder::default()
+                    .allow(true)
+                    .typ(typ)
+                    .major(major)
+                    .minor(minor)
+                    .access(d.permissions.clone())
+                    .build()
+                    .map_err(SpecError::from)?,
+            );
+        }
     }
     Ok((nodes, rules))
 }

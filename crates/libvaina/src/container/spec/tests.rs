@@ -564,6 +564,28 @@ fn devices_rlimits_resources_init() {
         gen(&o, &img).unwrap_err().to_string(),
         "stat /dev/nonexist: no such file or directory"
     );
+    // A directory brings every device node below it.
+    let devdir = tempfile::tempdir().unwrap();
+    o.devices = vec![DeviceMapping {
+        host: "/dev".into(),
+        container: "/dev/host".into(),
+        permissions: "r".into(),
+    }];
+    let spec = gen(&o, &img).unwrap();
+    let dev = spec.linux().as_ref().unwrap().devices().clone().unwrap();
+    assert!(dev
+        .iter()
+        .any(|d| d.path().to_str() == Some("/dev/host/null")));
+    o.devices[0].host = devdir.path().to_path_buf();
+    assert!(gen(&o, &img)
+        .unwrap()
+        .linux()
+        .as_ref()
+        .unwrap()
+        .devices()
+        .as_ref()
+        .unwrap()
+        .is_empty());
     o.devices[0].host = "/etc/passwd".into();
     assert_eq!(
         gen(&o, &img).unwrap_err().to_string(),

@@ -15,10 +15,16 @@
 //! [`crate::reference::shortnames`] uses the search list, aliases and mode.
 
 use super::{
-    config_home, drop_in_files, env_path, parse_toml, read_optional, toml_message, ConfigError,
-    FileKind,
+    drop_in_files, parse_toml, read_optional, toml_message, ConfigError, Env, FileKind, ProcessEnv,
 };
 use crate::reference::shortnames::{parse_alias_value, validate_short_name};
+use rules::{rewrite, validate_registry};
+
+pub use rules::prefix_match_len;
+
+mod rules;
+#[cfg(test)]
+mod tests;
 use crate::reference::Reference;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -173,9 +179,15 @@ struct RawV1List {
 impl RegistriesConf {
     /// Loads the configuration from the standard places (see the module documentation).
     pub fn load() -> Result<RegistriesConf, ConfigError> {
-        let explicit = env_path("CONTAINERS_REGISTRIES_CONF");
-        let user_main = config_home().join("containers/registries.conf");
-        let user_dir = config_home().join("containers/registries.conf.d");
+        let (main, must_exist, dirs) = Self::locations(&ProcessEnv);
+        Self::load_from(&main, must_exist, &dirs)
+    }
+
+    /// The main file, whether it must exist, and the drop-in directories, per `env`.
+    pub(crate) fn locations(env: &dyn Env) -> (PathBuf, bool, Vec<PathBuf>) {
+        let explicit = env.var("CONTAINERS_REGISTRIES_CONF");
+        let user_main = env.config_home().join("containers/registries.conf");
+        let user_dir = env.config_home().join("containers/registries.conf.d");
         let (main, must_exist, mut dirs) = match explicit {
             Some(p) => (
                 p,
@@ -189,10 +201,10 @@ impl RegistriesConf {
                 vec![PathBuf::from(SYSTEM_REGISTRIES_CONF_DIR), user_dir],
             ),
         };
-        if let Some(d) = env_path("CONTAINERS_REGISTRIES_CONF_DIR") {
+        if let Some(d) = env.var("CONTAINERS_REGISTRIES_CONF_DIR") {
             dirs = vec![d];
         }
-        Self::load_from(&main, must_exist, &dirs)
+        (main, must_exist, dirs)
     }
 
     /// Loads `main` (an error when `must_exist` and it is missing) and the drop-ins of `dirs`.
@@ -380,332 +392,5 @@ impl RegistriesConf {
             mirror: false,
         });
         Ok(out)
-    }
-}
-
-fn validate_registry(r: RawRegistry) -> Result<Registry, String> {
-    let location = strip_slash(r.location.unwrap_or_default());
-    let prefix = match r.prefix.map(strip_slash) {
-        Some(p) if !p.is_empty() => p,
-        _ => location.clone(),
-    };
-    if prefix.is_empty() {
-        return Err("invalid registry: location and prefix are both empty".into());
-    }
-    if let Some(host) = prefix.strip_prefix("*.") {
-        if host.is_empty() || host.contains(['/', '@', ':', '*']) {
-            return Err(format!(
-                "invalid prefix {prefix:?}: a wildcard prefix must be of the form *.example.com"
-            ));
-        }
-        if !location.is_empty() {
-            return Err(format!(
-                "invalid location {location:?}: a registry with the wildcard prefix {prefix:?} must not set a location"
-            ));
-        }
-    } else {
-        if prefix.contains('*') {
-            return Err(format!(
-                "invalid prefix {prefix:?}: wildcards are only allowed as a leading *."
-            ));
-        }
-        if location.is_empty() {
-            return Err(format!(
-                "invalid location for prefix {prefix:?}: cannot be empty"
-            ));
-        }
-    }
-    let mut mirrors = Vec::new();
-    for m in r.mirror {
-        let location = strip_slash(m.location);
-        if location.is_empty() {
-            return Err(format!(
-                "invalid mirror of {prefix:?}: location cannot be empty"
-            ));
-        }
-        let pull_from_mirror = match m.pull_from_mirror.as_deref() {
-            None | Some("") | Some("all") => PullFromMirror::All,
-            Some("digest-only") => PullFromMirror::DigestOnly,
-            Some("tag-only") => PullFromMirror::TagOnly,
-            Some(o) => {
-                return Err(format!(
-                    "unsupported pull-from-mirror value {o:?} for mirror {location:?}"
-                ))
-            }
-        };
-        if r.mirror_by_digest_only && pull_from_mirror != PullFromMirror::All {
-            return Err(format!(
-                "mirror-by-digest-only and pull-from-mirror cannot both be set for {prefix:?}"
-            ));
-        }
-        mirrors.push(Mirror {
-            location,
-            insecure: m.insecure,
-            pull_from_mirror,
-        });
-    }
-    Ok(Registry {
-        prefix,
-        location,
-        insecure: r.insecure,
-        blocked: r.blocked,
-        mirror_by_digest_only: r.mirror_by_digest_only,
-        mirrors,
-    })
-}
-
-fn strip_slash(s: String) -> String {
-    s.trim_end_matches('/').to_string()
-}
-
-/// Length of the part of `reference` matched by `prefix`, when it matches at a component
-/// boundary (`/`, `:`, `@` or the end). `*.example.com` matches any subdomain's host.
-pub fn prefix_match_len(reference: &str, prefix: &str) -> Option<usize> {
-    if let Some(suffix) = prefix.strip_prefix('*') {
-        // `suffix` is `.example.com`; it must end the host part.
-        let host_end = reference.find(['/', '@']).unwrap_or(reference.len());
-        let host = &reference[..host_end];
-        let host_only = host.split(':').next().unwrap_or(host);
-        if host_only.len() > suffix.len() && host_only.ends_with(suffix) {
-            return Some(host_only.len());
-        }
-        return None;
-    }
-    let rest = reference.strip_prefix(prefix)?;
-    match rest.chars().next() {
-        None | Some('/') | Some(':') | Some('@') => Some(prefix.len()),
-        _ => None,
-    }
-}
-
-/// `r` with the part matched by `prefix` replaced by `location` (an empty location keeps `r`).
-fn rewrite(r: &Reference, prefix: &str, location: &str) -> Result<Reference, ConfigError> {
-    if location.is_empty() {
-        return Ok(r.clone());
-    }
-    let s = r.to_string();
-    let n = prefix_match_len(&s, prefix).ok_or_else(|| {
-        ConfigError::Invalid(format!("{s} does not match the registry prefix {prefix}"))
-    })?;
-    let new = format!("{location}{}", &s[n..]);
-    let parsed = Reference::parse(&new)
-        .map_err(|e| ConfigError::Invalid(format!("rewriting {s} for {location}: {e}")))?;
-    if parsed.is_short() {
-        return Err(ConfigError::Invalid(format!(
-            "rewriting {s} for {location}: {new} has no registry"
-        )));
-    }
-    Ok(parsed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn conf(text: &str) -> RegistriesConf {
-        let mut c = RegistriesConf::default();
-        c.merge_file(Path::new("/t/registries.conf"), text)
-            .unwrap_or_else(|e| panic!("{e}"));
-        c
-    }
-
-    fn refr(s: &str) -> Reference {
-        Reference::parse(s).unwrap()
-    }
-
-    #[test]
-    fn prefix_matching() {
-        assert_eq!(
-            prefix_match_len("example.com/a/b:t", "example.com"),
-            Some(11)
-        );
-        assert_eq!(
-            prefix_match_len("example.com/a/b:t", "example.com/a"),
-            Some(13)
-        );
-        assert_eq!(prefix_match_len("example.com/ab", "example.com/a"), None);
-        assert_eq!(prefix_match_len("example.community/x", "example.com"), None);
-        assert_eq!(prefix_match_len("example.com", "example.com"), Some(11));
-        assert_eq!(
-            prefix_match_len("a.example.com/x", "*.example.com"),
-            Some(13)
-        );
-        assert_eq!(
-            prefix_match_len("a.b.example.com:5000/x", "*.example.com"),
-            Some(15)
-        );
-        assert_eq!(prefix_match_len("example.com/x", "*.example.com"), None);
-        assert_eq!(
-            prefix_match_len("x.com/a.example.com", "*.example.com"),
-            None
-        );
-    }
-
-    #[test]
-    fn longest_prefix_wins_and_rewrites() {
-        let c = conf(
-            r#"
-[[registry]]
-location = "example.com"
-insecure = true
-
-[[registry]]
-prefix = "example.com/foo"
-location = "internal:5000/bar"
-
-[[registry.mirror]]
-location = "mirror.local/m"
-insecure = true
-
-[[registry.mirror]]
-location = "digests.local"
-pull-from-mirror = "digest-only"
-"#,
-        );
-        let src = c.pull_sources(&refr("example.com/foo/app:1")).unwrap();
-        let got: Vec<_> = src
-            .iter()
-            .map(|s| (s.reference.to_string(), s.insecure, s.mirror))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("mirror.local/m/app:1".to_string(), true, true),
-                ("internal:5000/bar/app:1".to_string(), false, false),
-            ]
-        );
-        let d = format!("example.com/foo/app@sha256:{}", "a".repeat(64));
-        let src = c.pull_sources(&refr(&d)).unwrap();
-        assert_eq!(src.len(), 3);
-        assert!(src[1]
-            .reference
-            .to_string()
-            .starts_with("digests.local/app@"));
-        let src = c.pull_sources(&refr("example.com/other:2")).unwrap();
-        assert_eq!(src.len(), 1);
-        assert!(src[0].insecure);
-        assert_eq!(src[0].reference.to_string(), "example.com/other:2");
-        assert!(c.is_insecure("example.com"));
-        assert!(!c.is_insecure("example.org"));
-        let src = c.pull_sources(&refr("quay.io/x")).unwrap();
-        assert_eq!(src[0].reference, refr("quay.io/x"));
-    }
-
-    #[test]
-    fn blocked_and_wildcards() {
-        let c = conf(
-            r#"
-[[registry]]
-prefix = "*.blocked.io"
-blocked = true
-
-[[registry]]
-location = "localhost:5000"
-insecure = true
-"#,
-        );
-        let e = c.pull_sources(&refr("a.blocked.io/x:1")).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "initializing source docker://a.blocked.io/x:1: registry *.blocked.io is blocked in "
-        );
-        assert!(c.is_insecure("localhost:5000"));
-        assert!(!c.is_insecure("localhost"));
-        assert!(c.pull_sources(&refr("busybox")).is_err());
-    }
-
-    #[test]
-    fn docker_io_library_prefix() {
-        let c = conf(
-            "[[registry]]\nprefix = \"docker.io/library\"\nlocation = \"127.0.0.1:5000/hub\"\n",
-        );
-        let s = c.pull_sources(&refr("docker.io/busybox")).unwrap();
-        assert_eq!(s[0].reference.to_string(), "127.0.0.1:5000/hub/busybox");
-    }
-
-    #[test]
-    fn drop_ins_override() {
-        let d = tempfile::tempdir().unwrap();
-        let main = d.path().join("registries.conf");
-        let dir = d.path().join("registries.conf.d");
-        std::fs::create_dir(&dir).unwrap();
-        std::fs::write(
-            &main,
-            r#"unqualified-search-registries = ["a.io", "b.io"]
-short-name-mode = "enforcing"
-[aliases]
-"x" = "a.io/x"
-"y" = "a.io/y"
-[[registry]]
-location = "a.io"
-insecure = true
-"#,
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("20-late.conf"),
-            "unqualified-search-registries = [\"c.io\"]\n[aliases]\n\"y\" = \"\"\n",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("10-early.conf"),
-            "short-name-mode = \"disabled\"\n[aliases]\n\"x\" = \"b.io/x\"\n[[registry]]\nlocation = \"a.io\"\n",
-        )
-        .unwrap();
-        let c = RegistriesConf::load_from(&main, true, std::slice::from_ref(&dir)).unwrap();
-        assert_eq!(c.unqualified_search_registries, ["c.io"]);
-        assert_eq!(c.search_origin, dir.join("20-late.conf"));
-        assert_eq!(c.short_name_mode, ShortNameMode::Disabled);
-        assert_eq!(c.aliases["x"].value.to_string(), "b.io/x");
-        assert!(!c.aliases.contains_key("y"));
-        assert!(!c.is_insecure("a.io"));
-        assert_eq!(c.files.len(), 3);
-    }
-
-    #[test]
-    fn missing_files() {
-        let d = tempfile::tempdir().unwrap();
-        let main = d.path().join("nope.conf");
-        let c = RegistriesConf::load_from(&main, false, &[]).unwrap();
-        assert!(c.unqualified_search_registries.is_empty());
-        assert_eq!(c.short_name_mode, ShortNameMode::Permissive);
-        let e = RegistriesConf::load_from(&main, true, &[]).unwrap_err();
-        assert!(e.to_string().contains("no such file"), "{e}");
-    }
-
-    #[test]
-    fn v1_format() {
-        let c = conf(
-            "[registries.search]\nregistries = [\"a.io\"]\n[registries.insecure]\nregistries = [\"b.io:5000\"]\n[registries.block]\nregistries = [\"c.io\"]\n",
-        );
-        assert_eq!(c.unqualified_search_registries, ["a.io"]);
-        assert!(c.is_insecure("b.io:5000"));
-        assert!(c.is_blocked("c.io"));
-    }
-
-    #[test]
-    fn bad_files() {
-        let mut c = RegistriesConf::default();
-        for text in [
-            "short-name-mode = \"sometimes\"",
-            "[[registry]]\nprefix = \"x.io\"\n",
-            "[[registry]]\nprefix = \"*.x.io\"\nlocation = \"y.io\"\n",
-            "[aliases]\n\"a.io/x\" = \"a.io/x\"\n",
-            "[aliases]\n\"x\" = \"x\"\n",
-            "[aliases]\n\"x:1\" = \"a.io/x\"\n",
-            "[[registry]]\nlocation = \"a.io\"\n[[registry]]\nlocation = \"a.io\"\n",
-            "unqualified-search-registries = \"a.io\"",
-            "[[registry]\n",
-        ] {
-            let e = c
-                .merge_file(Path::new("/t/r.conf"), text)
-                .expect_err(text)
-                .to_string();
-            assert!(
-                e.starts_with("loading registries configuration \"/t/r.conf\": "),
-                "{e}"
-            );
-            assert!(!e.contains('\n'), "{e}");
-        }
     }
 }

@@ -1,0 +1,256 @@
+//! The network backend trait and vaina's bridge backend.
+//!
+//! A backend gets networks whose addresses IPAM already chose and makes the kernel match:
+//! [`NetworkDriver::setup`] per container (one nftables batch, bridge, veth pair, addresses,
+//! routes) and [`NetworkDriver::teardown`], which keeps going after errors and returns all of
+//! them. Another backend (netavark) could implement the same trait.
+
+use super::config::Network;
+use super::firewall::{self, ContainerRules, NetworkRules};
+use super::netlink::{self, PeerConfig};
+use super::ports::PortMapping;
+use super::{sysctl, NetworkError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+/// What the container code asks for (`--network`, `--ip`, `--mac-address`, `--network-alias`,
+/// `-p`): the public input of [`crate::Engine::network_setup`].
+#[derive(Debug, Clone, Default)]
+pub struct SetupRequest {
+    pub container_id: String,
+    pub container_name: String,
+    /// The container's network namespace (a bind mount or `/proc/PID/ns/net`).
+    pub netns: PathBuf,
+    /// Networks in order; the first gets `eth0` and the published ports.
+    pub networks: Vec<NetworkRequest>,
+    pub ports: Vec<PortMapping>,
+}
+
+/// One network of a [`SetupRequest`].
+#[derive(Debug, Clone, Default)]
+pub struct NetworkRequest {
+    pub name: String,
+    /// `--ip`/`--ip6` (at most one per subnet).
+    pub static_ips: Vec<IpAddr>,
+    pub mac: Option<String>,
+    pub aliases: Vec<String>,
+    /// Interface name inside the container (default `eth<N>`).
+    pub interface: Option<String>,
+}
+
+/// An address of a container on a network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub ip: IpAddr,
+    pub prefix: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<IpAddr>,
+}
+
+/// What setup did on one network (stored per attachment; shown as NetworkSettings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkStatus {
+    pub network: String,
+    pub network_id: String,
+    /// Interface inside the container (`eth0`).
+    pub interface: String,
+    /// Host end of the veth pair.
+    pub host_interface: String,
+    pub bridge: String,
+    pub mac: String,
+    pub addresses: Vec<Address>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Published ports (only on the first network), host ports resolved.
+    #[serde(default)]
+    pub ports: Vec<PortMapping>,
+    #[serde(default)]
+    pub internal: bool,
+    #[serde(default)]
+    pub isolate: bool,
+    #[serde(default)]
+    pub mtu: u32,
+}
+
+impl NetworkStatus {
+    pub(crate) fn network_rules(&self) -> NetworkRules {
+        NetworkRules {
+            bridge: self.bridge.clone(),
+            subnets: self
+                .addresses
+                .iter()
+                .filter_map(|a| super::cidr::Cidr::new(a.ip, a.prefix))
+                .collect(),
+            internal: self.internal,
+            isolate: self.isolate,
+        }
+    }
+
+    pub(crate) fn container_rules(&self, container_id: &str) -> ContainerRules {
+        ContainerRules {
+            container_id: container_id.to_string(),
+            ports: self.ports.clone(),
+            addrs: self.addresses.iter().map(|a| a.ip).collect(),
+        }
+    }
+
+    /// The entry of Podman's `NetworkSettings.Networks[name]` for `inspect`.
+    pub fn podman_endpoint(&self) -> serde_json::Value {
+        let v4 = self.addresses.iter().find(|a| a.ip.is_ipv4());
+        let v6 = self.addresses.iter().find(|a| a.ip.is_ipv6());
+        let s = |o: Option<String>| o.unwrap_or_default();
+        serde_json::json!({
+            "EndpointID": "",
+            "Gateway": s(v4.and_then(|a| a.gateway).map(|g| g.to_string())),
+            "IPAddress": s(v4.map(|a| a.ip.to_string())),
+            "IPPrefixLen": v4.map(|a| a.prefix).unwrap_or(0),
+            "IPv6Gateway": s(v6.and_then(|a| a.gateway).map(|g| g.to_string())),
+            "GlobalIPv6Address": s(v6.map(|a| a.ip.to_string())),
+            "GlobalIPv6PrefixLen": v6.map(|a| a.prefix).unwrap_or(0),
+            "MacAddress": self.mac,
+            "NetworkID": self.network_id,
+            "DriverOpts": null,
+            "IPAMConfig": null,
+            "Links": null,
+            "Aliases": self.aliases,
+        })
+    }
+}
+
+/// What [`crate::Engine::network_setup`] returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupStatus {
+    pub networks: Vec<NetworkStatus>,
+    /// The published ports with random host ports resolved.
+    pub ports: Vec<PortMapping>,
+}
+
+/// A network backend.
+pub trait NetworkDriver {
+    /// Checks that the backend can serve `net`.
+    fn validate(&self, net: &Network) -> Result<(), NetworkError>;
+    /// Makes the kernel match `attachments` for the container in `netns`.
+    fn setup(
+        &self,
+        container_id: &str,
+        netns: &Path,
+        attachments: &[NetworkStatus],
+    ) -> Result<(), NetworkError>;
+    /// Undoes `attachments`; `last_user` lists the networks left without containers (their
+    /// bridge and firewall elements go too). Returns every error met.
+    fn teardown(
+        &self,
+        container_id: &str,
+        attachments: &[NetworkStatus],
+        last_user: &[NetworkStatus],
+    ) -> Vec<NetworkError>;
+}
+
+/// Host name of the veth end for `container_id` on `network` (15 characters, stable, so a
+/// teardown after a crash finds it).
+pub fn host_veth_name(container_id: &str, network: &str) -> String {
+    let h = Sha256::digest(format!("{container_id}/{network}").as_bytes());
+    format!("veth{}", &hex::encode(h)[..11])
+}
+
+/// The Linux bridge backend (netlink via `ip`, nftables, sysctls).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct BridgeDriver;
+
+impl NetworkDriver for BridgeDriver {
+    fn validate(&self, net: &Network) -> Result<(), NetworkError> {
+        if net.driver != "bridge" {
+            return Err(NetworkError::Invalid(format!(
+                "unsupported driver {}: invalid argument",
+                net.driver
+            )));
+        }
+        Ok(())
+    }
+
+    fn setup(
+        &self,
+        container_id: &str,
+        netns: &Path,
+        attachments: &[NetworkStatus],
+    ) -> Result<(), NetworkError> {
+        if attachments.iter().any(|a| !a.internal) {
+            sysctl::enable_ipv4_forwarding()?;
+            if attachments
+                .iter()
+                .any(|a| !a.internal && a.addresses.iter().any(|x| x.ip.is_ipv6()))
+            {
+                sysctl::enable_ipv6_forwarding()?;
+            }
+        }
+        for a in attachments {
+            let gw: Vec<(IpAddr, u8)> = a
+                .addresses
+                .iter()
+                .filter_map(|x| x.gateway.map(|g| (g, x.prefix)))
+                .collect();
+            netlink::ensure_bridge(&a.bridge, &gw, a.mtu)?;
+            if !a.ports.is_empty() {
+                sysctl::enable_route_localnet(&a.bridge)?;
+            }
+        }
+        let mut script = firewall::base_script();
+        for a in attachments {
+            script.push_str(&firewall::network_add(&a.network_rules()));
+            script.push_str(&firewall::container_add(&a.container_rules(container_id)));
+        }
+        firewall::apply(&script)?;
+        for a in attachments {
+            netlink::add_veth(
+                netns,
+                &PeerConfig {
+                    host_name: a.host_interface.clone(),
+                    peer_name: a.interface.clone(),
+                    bridge: a.bridge.clone(),
+                    mtu: a.mtu,
+                    mac: Some(a.mac.clone()),
+                    addrs: a.addresses.iter().map(|x| (x.ip, x.prefix)).collect(),
+                    gateways: if a.internal {
+                        Vec::new()
+                    } else {
+                        a.addresses.iter().filter_map(|x| x.gateway).collect()
+                    },
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    fn teardown(
+        &self,
+        container_id: &str,
+        attachments: &[NetworkStatus],
+        last_user: &[NetworkStatus],
+    ) -> Vec<NetworkError> {
+        let mut errors = Vec::new();
+        let mut cmds = Vec::new();
+        for a in attachments {
+            cmds.extend(firewall::container_remove(&a.container_rules(container_id)));
+        }
+        for a in last_user {
+            cmds.extend(firewall::network_remove(&a.network_rules()));
+        }
+        errors.extend(firewall::remove_all(&cmds));
+        for a in attachments {
+            if let Err(e) = netlink::delete_link(&a.host_interface) {
+                errors.push(e);
+            }
+        }
+        for a in last_user {
+            // Only a bridge without ports: another store may share a bridge name.
+            if netlink::bridge_port_count(&a.bridge) == 0 {
+                if let Err(e) = netlink::delete_link(&a.bridge) {
+                    errors.push(e);
+                }
+            }
+        }
+        errors
+    }
+}

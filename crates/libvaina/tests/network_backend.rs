@@ -1,0 +1,313 @@
+//! The bridge backend against the real kernel (root only): setup in namespaces the test
+//! creates, checks with `ip` and `nft`, teardown, and a leak check of links, nft rules,
+//! /run/netns and leases before/after. Each test uses its own bridge name and subnet so the
+//! tests run in parallel; only namespaces the test created are ever pinged.
+
+use libvaina::network::{CreateOptions, NetworkRequest, SetupRequest};
+use libvaina::{Engine, EngineOptions};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+macro_rules! require_root {
+    () => {
+        if !is_root() {
+            eprintln!("skipped: this test needs root (CI runs the suite as root)");
+            return;
+        }
+        if Command::new("nft").arg("--version").output().is_err() {
+            eprintln!("skipped: nft is not installed");
+            return;
+        }
+    };
+}
+
+fn sh(cmd: &[&str]) -> (bool, String) {
+    let out = Command::new(cmd[0])
+        .args(&cmd[1..])
+        .output()
+        .expect("spawn");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// A network namespace under /run/netns, deleted on drop.
+struct Netns {
+    name: String,
+}
+
+impl Netns {
+    fn new(tag: &str) -> Self {
+        let r: u32 = rand::random();
+        let name = format!("vaina-test-{tag}-{r:08x}");
+        let (ok, out) = sh(&["ip", "netns", "add", &name]);
+        assert!(ok, "ip netns add: {out}");
+        Netns { name }
+    }
+    fn path(&self) -> PathBuf {
+        Path::new("/run/netns").join(&self.name)
+    }
+    fn exec(&self, args: &[&str]) -> (bool, String) {
+        let mut v = vec!["ip", "netns", "exec", &self.name];
+        v.extend_from_slice(args);
+        sh(&v)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = sh(&["ip", "netns", "del", &self.name]);
+    }
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    engine: Engine,
+}
+
+fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::new(EngineOptions {
+        root: Some(dir.path().join("root")),
+        runroot: Some(dir.path().join("run")),
+        ..Default::default()
+    })
+    .unwrap();
+    Env { _dir: dir, engine }
+}
+
+/// Host network state that mentions `needle` (links, nft ruleset, /run/netns).
+fn traces(needle: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    for (what, out) in [
+        ("link", sh(&["ip", "-o", "link"]).1),
+        ("nft", sh(&["nft", "list", "ruleset"]).1),
+    ] {
+        v.extend(
+            out.lines()
+                .filter(|l| l.contains(needle))
+                .map(|l| format!("{what}: {l}")),
+        );
+    }
+    if let Ok(rd) = std::fs::read_dir("/run/netns") {
+        v.extend(
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains(needle))
+                .map(|n| format!("netns: {n}")),
+        );
+    }
+    v
+}
+
+fn create(e: &Engine, name: &str, bridge: &str, subnet: &str, internal: bool) {
+    e.network_create(&CreateOptions {
+        name: Some(name.into()),
+        subnets: vec![subnet.into()],
+        interface_name: Some(bridge.into()),
+        internal,
+        ..Default::default()
+    })
+    .unwrap();
+}
+
+fn request(id: &str, ns: &Netns, net: &str, ports: &[&str]) -> SetupRequest {
+    SetupRequest {
+        container_id: id.into(),
+        container_name: id.into(),
+        netns: ns.path(),
+        networks: vec![NetworkRequest {
+            name: net.into(),
+            ..Default::default()
+        }],
+        ports: ports
+            .iter()
+            .flat_map(|p| libvaina::network::parse_publish(p).unwrap())
+            .collect(),
+    }
+}
+
+#[test]
+fn setup_ping_teardown_leaves_nothing() {
+    require_root!();
+    let mut env = env();
+    let bridge = "vtbr-ping";
+    let id_a = "a1b2c3d4e5f6aaaa";
+    let id_b = "a1b2c3d4e5f6bbbb";
+    assert!(
+        traces(bridge).is_empty(),
+        "leftovers before: {:?}",
+        traces(bridge)
+    );
+    create(&env.engine, "pingnet", bridge, "10.231.7.0/24", false);
+    let ns_a = Netns::new("a");
+    let ns_b = Netns::new("b");
+    let sa = env
+        .engine
+        .network_setup(&request(id_a, &ns_a, "pingnet", &["127.0.0.1:18931:80"]))
+        .unwrap();
+    let sb = env
+        .engine
+        .network_setup(&request(id_b, &ns_b, "pingnet", &[]))
+        .unwrap();
+    let ip_a = sa.networks[0].addresses[0].ip.to_string();
+    let ip_b = sb.networks[0].addresses[0].ip.to_string();
+    assert_eq!(ip_a, "10.231.7.2");
+    assert_eq!(ip_b, "10.231.7.3");
+    assert_eq!(
+        sa.networks[0].addresses[0].gateway.unwrap().to_string(),
+        "10.231.7.1"
+    );
+    let (_, addr) = ns_a.exec(&["ip", "addr", "show", "eth0"]);
+    assert!(addr.contains("inet 10.231.7.2/24"), "{addr}");
+    assert!(addr.contains(&sa.networks[0].mac), "{addr}");
+    let (_, route) = ns_a.exec(&["ip", "route"]);
+    assert!(route.contains("default via 10.231.7.1"), "{route}");
+    assert!(Path::new("/sys/class/net").join(bridge).exists());
+    let (_, rules) = sh(&["nft", "list", "table", "inet", "vaina"]);
+    assert!(rules.contains(&format!("c-{id_a}")), "{rules}");
+    assert!(rules.contains("dnat ip to 10.231.7.2:80"), "{rules}");
+    // The two namespaces reach each other over the bridge (only addresses this test made).
+    let (ok, out) = ns_a.exec(&["busybox", "ping", "-c1", "-W1", &ip_b]);
+    assert!(ok, "ping a -> b: {out}");
+    let (ok, out) = ns_b.exec(&["busybox", "ping", "-c1", "-W1", &ip_a]);
+    assert!(ok, "ping b -> a: {out}");
+    // The network is in use: rm without force fails and changes nothing.
+    let err = env
+        .engine
+        .network_remove("pingnet", false, None)
+        .unwrap_err();
+    assert!(err.to_string().contains("network is being used"), "{err}");
+    env.engine.network_teardown(id_a).unwrap();
+    env.engine.network_teardown(id_b).unwrap();
+    // Idempotent: a second teardown is a no-op.
+    env.engine.network_teardown(id_b).unwrap();
+    assert!(env.engine.network_attachments(id_a).unwrap().is_empty());
+    let (_, addr) = ns_a.exec(&["ip", "-o", "link"]);
+    assert!(!addr.contains("eth0"), "{addr}");
+    env.engine.network_remove("pingnet", false, None).unwrap();
+    drop(ns_a);
+    drop(ns_b);
+    let left: Vec<String> = traces(bridge)
+        .into_iter()
+        .chain(traces(id_a))
+        .chain(traces(id_b))
+        .chain(traces("10.231.7."))
+        .chain(traces("vaina-test-a-"))
+        .collect();
+    let leftover_ns: Vec<String> = left
+        .iter()
+        .filter(|l| !l.starts_with("netns"))
+        .cloned()
+        .collect();
+    assert!(leftover_ns.is_empty(), "leaked: {leftover_ns:#?}");
+    let leases: i64 = env
+        .engine
+        .db()
+        .unwrap()
+        .conn()
+        .query_row("SELECT COUNT(*) FROM network_leases", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(leases, 0);
+}
+
+#[test]
+fn published_port_answers_on_localhost() {
+    require_root!();
+    let mut env = env();
+    let bridge = "vtbr-port";
+    let id = "c0ffee000000port";
+    create(&env.engine, "portnet", bridge, "10.231.8.0/24", false);
+    let ns = Netns::new("port");
+    let st = env
+        .engine
+        .network_setup(&request(id, &ns, "portnet", &["127.0.0.1:18932:8080"]))
+        .unwrap();
+    assert_eq!(st.ports[0].host_port, 18932);
+    // A one-shot server inside the namespace; the host connects to 127.0.0.1:18932.
+    let mut server = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns.name,
+            "busybox",
+            "nc",
+            "-l",
+            "-p",
+            "8080",
+            "-e",
+            "echo",
+            "hello-from-ns",
+        ])
+        .spawn()
+        .unwrap();
+    // Wait for the listener's socket (polling its state, bounded), then connect once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !ns.exec(&["busybox", "netstat", "-ltn"]).1.contains(":8080") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "listener never came up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let (_, answer) = sh(&["busybox", "nc", "-w", "2", "127.0.0.1", "18932"]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(
+        answer.contains("hello-from-ns"),
+        "no answer through the published port"
+    );
+    env.engine.network_teardown(id).unwrap();
+    env.engine.network_remove("portnet", false, None).unwrap();
+    drop(ns);
+    let left: Vec<String> = traces(bridge).into_iter().chain(traces(id)).collect();
+    assert!(left.is_empty(), "leaked: {left:#?}");
+}
+
+#[test]
+fn internal_network_has_no_default_route_and_failed_setup_rolls_back() {
+    require_root!();
+    let mut env = env();
+    let bridge = "vtbr-int";
+    create(&env.engine, "intnet", bridge, "10.231.9.0/24", true);
+    let ns = Netns::new("int");
+    let id = "deadbeef0000int0";
+    let st = env
+        .engine
+        .network_setup(&request(id, &ns, "intnet", &[]))
+        .unwrap();
+    assert!(st.networks[0].addresses[0].gateway.is_some());
+    let (_, route) = ns.exec(&["ip", "route"]);
+    assert!(!route.contains("default"), "{route}");
+    let (_, rules) = sh(&["nft", "list", "set", "inet", "vaina", "internal"]);
+    assert!(rules.contains(bridge), "{rules}");
+    // A static IP that is taken fails cleanly, leaving no lease or link behind.
+    let ns2 = Netns::new("int2");
+    let mut req = request("deadbeef0000int1", &ns2, "intnet", &[]);
+    req.networks[0].static_ips = vec![st.networks[0].addresses[0].ip];
+    let err = env.engine.network_setup(&req).unwrap_err();
+    assert!(err.to_string().contains("already allocated"), "{err}");
+    // A setup that fails in the kernel (namespace path missing) is rolled back.
+    let mut bad = request("deadbeef0000int2", &ns2, "intnet", &[]);
+    bad.netns = PathBuf::from("/run/netns/vaina-test-does-not-exist");
+    assert!(env.engine.network_setup(&bad).is_err());
+    assert!(env
+        .engine
+        .network_attachments("deadbeef0000int2")
+        .unwrap()
+        .is_empty());
+    env.engine.network_teardown(id).unwrap();
+    env.engine.network_remove("intnet", false, None).unwrap();
+    drop(ns);
+    drop(ns2);
+    let left: Vec<String> = traces(bridge)
+        .into_iter()
+        .chain(traces("deadbeef0000int"))
+        .collect();
+    assert!(left.is_empty(), "leaked: {left:#?}");
+}
