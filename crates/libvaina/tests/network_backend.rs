@@ -301,8 +301,9 @@ fn internal_network_has_no_default_route_and_failed_setup_rolls_back() {
         .network_attachments("deadbeef0000int2")
         .unwrap()
         .is_empty());
-    env.engine.network_teardown(id).unwrap();
-    env.engine.network_remove("intnet", false, None).unwrap();
+    // `network rm -f` detaches the containers still on the network (no container hook here).
+    env.engine.network_remove("intnet", true, None).unwrap();
+    assert!(env.engine.network_attachments(id).unwrap().is_empty());
     drop(ns);
     drop(ns2);
     let left: Vec<String> = traces(bridge)
