@@ -17,6 +17,8 @@
 //! - [`network`]: bridge networks, IPAM, published ports, nftables (rootful)
 //! - [`pod`], [`volume`]: later issues
 
+#![recursion_limit = "256"]
+
 pub mod config;
 pub mod container;
 pub mod digest;

@@ -1,3 +1,343 @@
-//! The per-container monitor, conmon's role, run from the vaina binary itself: it creates the
-//! container through [`crate::runtime`], holds its terminal or pipes, writes the log, serves
-//! attach clients, and records the exit in the store.
+//! The per-container monitor, conmon's role, run from the vaina binary itself (the hidden
+//! `vaina monitor <id>` command): it creates the container through [`crate::runtime`], holds
+//! its terminal or pipes, writes the log, serves attach clients, and records the exit in the
+//! store.
+//!
+//! Life of a monitor: the launching command ([`spawn`]) starts it with a pipe; it forks away
+//! (the launcher reaps the intermediate process), starts a new session, becomes a child
+//! subreaper (the container process is reparented to it when the runtime exits) and takes
+//! the container's monitor lock, held until it exits: a free lock means no monitor, which is
+//! how other commands detect a killed monitor. It mounts the rootfs, runs `runtime create`,
+//! reports the PID (or the runtime's error) on the pipe as one JSON line, pumps stdio until
+//! the container exits ([`pump`]), then deletes the runtime state, unmounts, records exit
+//! code and time, removes the container for `--rm`, and restarts it when the restart policy
+//! says so.
+
+pub mod log;
+pub mod pump;
+pub mod stdio;
+
+use crate::container::config::LogDriver;
+use crate::container::record::{self, now_nanos, ContainerState};
+use crate::container::rootfs::{self, short_socket_path, ContainerPaths};
+use crate::container::ContainerError;
+use crate::runtime::{Runtime, RuntimeError};
+use crate::store::lock::FileLock;
+use crate::{Engine, Result};
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// What the monitor reports to its launcher once the container is created.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Ready {
+    /// The container's PID (0 on error).
+    #[serde(default)]
+    pub pid: i64,
+    /// `notfound`, `denied`, `runtime` or `other` on error.
+    #[serde(default)]
+    pub error_kind: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub runtime: String,
+}
+
+impl Ready {
+    fn from_error(e: &crate::Error) -> Ready {
+        let (kind, runtime, msg) = match e {
+            crate::Error::Runtime(RuntimeError::NotFound { runtime, message }) => {
+                ("notfound", runtime.clone(), message.clone())
+            }
+            crate::Error::Runtime(RuntimeError::PermissionDenied { runtime, message }) => {
+                ("denied", runtime.clone(), message.clone())
+            }
+            crate::Error::Runtime(RuntimeError::Failed { runtime, message }) => {
+                ("runtime", runtime.clone(), message.clone())
+            }
+            other => ("other", String::new(), other.to_string()),
+        };
+        Ready {
+            pid: 0,
+            error_kind: Some(kind.into()),
+            error: Some(msg),
+            runtime,
+        }
+    }
+
+    /// The launcher's view: the PID, or the error the monitor met.
+    pub fn into_result(self) -> Result<i64> {
+        let Some(kind) = self.error_kind else {
+            return Ok(self.pid);
+        };
+        let message = self.error.unwrap_or_default();
+        let runtime = self.runtime;
+        Err(match kind.as_str() {
+            "notfound" => RuntimeError::NotFound { runtime, message }.into(),
+            "denied" => RuntimeError::PermissionDenied { runtime, message }.into(),
+            "runtime" => RuntimeError::Failed { runtime, message }.into(),
+            _ => ContainerError::Monitor(message).into(),
+        })
+    }
+}
+
+/// A started monitor, seen from the launcher.
+pub struct Launched {
+    pub pid: i64,
+}
+
+/// Starts the monitor of container `id` and waits until it reports the container created.
+/// With `passthrough`, the monitor (and so the container) inherits this process's stdio.
+pub fn spawn(engine: &Engine, id: &str, passthrough: bool) -> Result<Launched> {
+    let exe = std::env::current_exe()
+        .map_err(|e| ContainerError::Monitor(format!("finding the vaina binary: {e}")))?;
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| ContainerError::Monitor(format!("creating pipe: {e}")))?;
+    // The write end must survive exec in the monitor.
+    nix::fcntl::fcntl(
+        w.as_raw_fd(),
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+    )
+    .map_err(|e| ContainerError::Monitor(format!("preparing pipe: {e}")))?;
+    let mut c = Command::new(exe);
+    c.arg("--root")
+        .arg(&engine.paths.root)
+        .arg("--runroot")
+        .arg(&engine.paths.runroot)
+        .arg("monitor")
+        .arg("--sync-fd")
+        .arg(w.as_raw_fd().to_string())
+        .arg(id);
+    if !passthrough {
+        c.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+    }
+    let mut child = c
+        .spawn()
+        .map_err(|e| ContainerError::Monitor(format!("starting the monitor: {e}")))?;
+    drop(w);
+    // The first process forks the real monitor and exits at once.
+    let _ = child.wait();
+    let mut f = std::fs::File::from(r);
+    let mut text = String::new();
+    let _ = f.read_to_string(&mut text);
+    let ready: Ready = serde_json::from_str(text.trim()).map_err(|_| {
+        ContainerError::Monitor("the monitor exited before reporting the container".into())
+    })?;
+    let paths = ContainerPaths::new(&engine.paths, id);
+    match ready.into_result() {
+        Ok(pid) => Ok(Launched { pid }),
+        Err(e) => {
+            // The monitor is on its way out: let it go before reporting.
+            if let Some(w) = crate::container::lifecycle::MonitorWatch::open(&paths) {
+                w.wait();
+            }
+            Err(e)
+        }
+    }
+}
+
+fn detach() -> Result<()> {
+    // SAFETY: the monitor is single-threaded at this point (called first thing in `run`), so
+    // the child may keep running Rust code after fork.
+    #[allow(unsafe_code)]
+    match unsafe { nix::unistd::fork() } {
+        Ok(nix::unistd::ForkResult::Parent { .. }) => std::process::exit(0),
+        Ok(nix::unistd::ForkResult::Child) => {}
+        Err(e) => return Err(ContainerError::Monitor(format!("fork: {e}")).into()),
+    }
+    let _ = nix::unistd::setsid();
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+    // SAFETY: setting SIGPIPE to ignored installs no handler code; a vanished attach client
+    // must give EPIPE, not kill the monitor.
+    #[allow(unsafe_code)]
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigIgn,
+        );
+    }
+    Ok(())
+}
+
+/// The monitor's main (the hidden `monitor` command). `sync_fd` is the launcher's pipe.
+/// Returns the process exit code.
+pub fn run(engine: &mut Engine, id: &str, sync_fd: Option<RawFd>) -> i32 {
+    // SAFETY: the launcher passed this descriptor number for us alone to own.
+    #[allow(unsafe_code)]
+    let mut sync = sync_fd.map(|fd| std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) }));
+    if let Err(e) = detach() {
+        report(&mut sync, &Ready::from_error(&e));
+        return 1;
+    }
+    let paths = ContainerPaths::new(&engine.paths, id);
+    let lock = match take_lock(&paths) {
+        Ok(l) => l,
+        Err(e) => {
+            report(&mut sync, &Ready::from_error(&e));
+            return 1;
+        }
+    };
+    let code = match supervise(engine, id, &paths, &mut sync) {
+        Ok(()) => 0,
+        Err(e) => {
+            report(&mut sync, &Ready::from_error(&e));
+            1
+        }
+    };
+    // Exit while still holding the monitor lock: the kernel releases it only as the process
+    // goes, so whoever waits on the lock never sees a monitor half-alive.
+    let _ = &lock;
+    std::process::exit(code)
+}
+
+fn take_lock(paths: &ContainerPaths) -> Result<FileLock> {
+    std::fs::create_dir_all(&paths.run_dir).map_err(|e| crate::Error::io(&paths.run_dir, e))?;
+    Ok(
+        FileLock::try_exclusive(&paths.monitor_lock())?.ok_or_else(|| {
+            ContainerError::Monitor("the container already has a running monitor".into())
+        })?,
+    )
+}
+
+fn report(sync: &mut Option<std::fs::File>, r: &Ready) {
+    if let Some(mut f) = sync.take() {
+        let _ = writeln!(f, "{}", serde_json::to_string(r).unwrap_or_default());
+    }
+}
+
+fn supervise(
+    engine: &mut Engine,
+    id: &str,
+    paths: &ContainerPaths,
+    sync: &mut Option<std::fs::File>,
+) -> Result<()> {
+    let rec = record::get(engine.db()?.conn(), id)?
+        .ok_or_else(|| ContainerError::NotFound(id.to_string()))?;
+    let cfg = rec.config.clone();
+    let rt = paths.runtime(&engine.runtime_for(&cfg)?);
+    let sock = paths.attach_socket();
+    let _ = std::fs::remove_file(&sock);
+    let (_dir, short) =
+        short_socket_path(&sock).map_err(|e| crate::Error::io(&paths.run_dir, e))?;
+    let listener =
+        std::os::unix::net::UnixListener::bind(&short).map_err(|e| crate::Error::io(&sock, e))?;
+    let log_path = if cfg.log_path.as_os_str().is_empty() {
+        paths.default_log()
+    } else {
+        cfg.log_path.clone()
+    };
+    let log = log::LogWriter::open(cfg.log_driver, &log_path)
+        .map_err(|e| crate::Error::io(&log_path, e))?;
+    let mut pump = pump::Pump::new(listener, log).map_err(|e| crate::Error::io(&sock, e))?;
+    let passthrough = cfg.log_driver == LogDriver::Passthrough;
+    let mut first = true;
+    loop {
+        let io = match create_once(engine, &rt, id, paths, &cfg, passthrough) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = rt.delete(id, true);
+                let _ = rootfs::unmount(paths);
+                if first {
+                    let _ = std::fs::remove_file(&sock);
+                    return Err(e);
+                }
+                // A restart that fails: record it as an exit with the engine's code.
+                finish(engine, &rt, id, paths, 125)?;
+                pump.finish(125);
+                break;
+            }
+        };
+        let (io, pid) = io;
+        if first {
+            report(
+                sync,
+                &Ready {
+                    pid,
+                    error_kind: None,
+                    error: None,
+                    runtime: rt.name.clone(),
+                },
+            );
+            first = false;
+        } else {
+            if let Err(e) = rt.start(id) {
+                ::log::warn!("restarting {id}: {e}");
+            }
+            record::set_running(engine.db()?.conn(), id, now_nanos())?;
+        }
+        let code = pump.run(io, pid as i32);
+        let removed = finish(engine, &rt, id, paths, code)?;
+        // Decide on a restart before telling clients, so `wait` sees the final state.
+        let again = !removed && {
+            let r = record::get(engine.db()?.conn(), id)?;
+            r.is_some_and(|r| {
+                !r.config.stopped_by_user
+                    && crate::container::config::should_restart(
+                        &r.config.restart,
+                        code,
+                        r.restart_count,
+                    )
+            })
+        };
+        pump.finish(code);
+        if !again {
+            break;
+        }
+        record::bump_restart(engine.db()?.conn(), id)?;
+    }
+    let _ = std::fs::remove_file(&sock);
+    Ok(())
+}
+
+/// Mounts the rootfs and runs `runtime create`; records the container initialized.
+fn create_once(
+    engine: &mut Engine,
+    rt: &Runtime,
+    id: &str,
+    paths: &ContainerPaths,
+    cfg: &crate::container::ContainerConfig,
+    passthrough: bool,
+) -> Result<(stdio::ContainerIo, i64)> {
+    rootfs::mount(paths, &cfg.layers)?;
+    // A leftover runtime state (a killed monitor) would make `create` fail.
+    let _ = rt.delete(id, true);
+    let io = stdio::create(rt, id, paths, cfg.tty, cfg.interactive, passthrough)?;
+    let pid_file = paths.pid_file();
+    let pid: i64 = std::fs::read_to_string(&pid_file)
+        .map_err(|e| crate::Error::io(&pid_file, e))?
+        .trim()
+        .parse()
+        .map_err(|_| ContainerError::Monitor(format!("bad pid file {}", pid_file.display())))?;
+    record::set_state(engine.db()?.conn(), id, ContainerState::Initialized, pid)?;
+    Ok((io, pid))
+}
+
+/// Cleans up after an exit: runtime state, rootfs, the record (or the whole container for
+/// `--rm`). Returns whether the container was removed.
+fn finish(
+    engine: &mut Engine,
+    rt: &Runtime,
+    id: &str,
+    paths: &ContainerPaths,
+    code: i32,
+) -> Result<bool> {
+    let _ = rt.delete(id, true);
+    let unmounted = rootfs::unmount(paths);
+    let conn = engine.db()?.conn();
+    let rec = record::get(conn, id)?;
+    record::set_exited(conn, id, code, now_nanos())?;
+    unmounted?;
+    if rec.is_some_and(|r| r.config.remove) {
+        engine.remove_files_and_record(id)?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Where a container's monitor lock lives (for tests and tools).
+pub fn lock_path(engine: &Engine, id: &str) -> PathBuf {
+    ContainerPaths::new(&engine.paths, id).monitor_lock()
+}

@@ -335,3 +335,37 @@ pub fn make_busybox_tar(tar_path: &Path) {
     b.append_dir_all(".", staging.path()).unwrap();
     b.finish().unwrap();
 }
+
+impl TestEnv {
+    /// Imports a busybox image as `localhost/bb:latest` (CMD /bin/sh) and returns that name.
+    pub fn busybox_image(&self) -> &'static str {
+        let tar = self.dir.path().join("bb.tar");
+        if !tar.exists() {
+            make_busybox_tar(&tar);
+        }
+        self.ok([
+            "import".as_ref(),
+            "--change".as_ref(),
+            "CMD [\"/bin/sh\"]".as_ref(),
+            tar.as_os_str(),
+            "localhost/bb:latest".as_ref(),
+        ]);
+        "localhost/bb:latest"
+    }
+}
+
+/// cgroup directories named after container `id` (vaina names them `vaina-<id>`), in every
+/// mounted hierarchy.
+pub fn cgroups_of(id: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir("/sys/fs/cgroup") else {
+        return out;
+    };
+    for h in rd.flatten() {
+        let p = h.path().join("vaina").join(format!("vaina-{id}"));
+        if p.exists() {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -1,0 +1,160 @@
+//! The container's directories and its root filesystem: an overlay mount of the image's
+//! unpacked layers (lower, top layer first in `lowerdir`) with a per-container `upper` and
+//! `work` dir, mounted at `merged` while the container runs (by the monitor) and unmounted at
+//! cleanup.
+
+use super::ContainerError;
+use crate::store::StorePaths;
+use nix::mount::{MntFlags, MsFlags};
+use std::path::{Path, PathBuf};
+
+/// Every path of one container.
+#[derive(Debug, Clone)]
+pub struct ContainerPaths {
+    /// `<root>/containers/<id>`: the bundle, overlay dirs, /etc files, the log.
+    pub dir: PathBuf,
+    /// `<runroot>/containers/<id>`: sockets, pid file, the monitor's lock.
+    pub run_dir: PathBuf,
+    /// `<runroot>/runtime`: the OCI runtime's `--root`.
+    pub runtime_root: PathBuf,
+}
+
+impl ContainerPaths {
+    pub fn new(store: &StorePaths, id: &str) -> Self {
+        ContainerPaths {
+            dir: store.containers().join(id),
+            run_dir: store.run_containers().join(id),
+            runtime_root: store.runroot.join("runtime"),
+        }
+    }
+    pub fn config_json(&self) -> PathBuf {
+        self.dir.join("config.json")
+    }
+    pub fn upper(&self) -> PathBuf {
+        self.dir.join("upper")
+    }
+    pub fn work(&self) -> PathBuf {
+        self.dir.join("work")
+    }
+    pub fn merged(&self) -> PathBuf {
+        self.dir.join("merged")
+    }
+    pub fn default_log(&self) -> PathBuf {
+        self.dir.join("ctr.log")
+    }
+    /// The attach socket (connect through [`short_socket_path`]: the full path may be too long
+    /// for a unix socket address).
+    pub fn attach_socket(&self) -> PathBuf {
+        self.run_dir.join("attach")
+    }
+    pub fn pid_file(&self) -> PathBuf {
+        self.run_dir.join("pidfile")
+    }
+    /// Held exclusively by the monitor for its whole life: free means no monitor.
+    pub fn monitor_lock(&self) -> PathBuf {
+        self.run_dir.join("monitor.lock")
+    }
+    pub fn runtime_log(&self) -> PathBuf {
+        self.run_dir.join("runtime.log")
+    }
+    /// The OCI runtime for this container, logging to its own file.
+    pub fn runtime(&self, rt: &crate::runtime::Runtime) -> crate::runtime::Runtime {
+        let mut r = rt.clone().with_log(self.runtime_log());
+        r.root = self.runtime_root.clone();
+        r
+    }
+}
+
+/// Whether `path` is a mount point (per /proc/self/mountinfo).
+pub fn is_mounted(path: &Path) -> bool {
+    let p = path.to_string_lossy();
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.split(' ').nth(4) == Some(&*p))
+}
+
+/// Mounts the overlay rootfs at `paths.merged()` (no-op when already mounted).
+pub fn mount(paths: &ContainerPaths, layers: &[PathBuf]) -> Result<PathBuf, ContainerError> {
+    let merged = paths.merged();
+    for d in [paths.upper(), paths.work(), merged.clone()] {
+        std::fs::create_dir_all(&d).map_err(|e| ContainerError::Mount {
+            what: "creating",
+            path: d.clone(),
+            source: nix::Error::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+        })?;
+    }
+    if is_mounted(&merged) {
+        return Ok(merged);
+    }
+    if layers.is_empty() {
+        return Err(ContainerError::Invalid("the image has no layers".into()));
+    }
+    let lower: Vec<String> = layers
+        .iter()
+        .rev()
+        .map(|p| p.to_string_lossy().replace(':', "\\:"))
+        .collect();
+    let data = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        lower.join(":"),
+        paths.upper().display(),
+        paths.work().display()
+    );
+    nix::mount::mount(
+        Some("overlay"),
+        &merged,
+        Some("overlay"),
+        MsFlags::empty(),
+        Some(data.as_str()),
+    )
+    .map_err(|source| ContainerError::Mount {
+        what: "mounting overlay at",
+        path: merged.clone(),
+        source,
+    })?;
+    Ok(merged)
+}
+
+/// Unmounts the rootfs (no-op when not mounted).
+pub fn unmount(paths: &ContainerPaths) -> Result<(), ContainerError> {
+    let merged = paths.merged();
+    while is_mounted(&merged) {
+        match nix::mount::umount2(&merged, MntFlags::empty()) {
+            Ok(()) => {}
+            Err(nix::Error::EBUSY) => {
+                nix::mount::umount2(&merged, MntFlags::MNT_DETACH).map_err(|source| {
+                    ContainerError::Mount {
+                        what: "unmounting",
+                        path: merged.clone(),
+                        source,
+                    }
+                })?;
+            }
+            Err(nix::Error::EINVAL) | Err(nix::Error::ENOENT) => break,
+            Err(source) => {
+                return Err(ContainerError::Mount {
+                    what: "unmounting",
+                    path: merged,
+                    source,
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The path of a unix socket shortened through an open directory descriptor
+/// (`/proc/self/fd/N/name`), since socket addresses are limited to 108 bytes. Keep the
+/// returned directory handle alive while the path is in use.
+pub fn short_socket_path(path: &Path) -> std::io::Result<(std::fs::File, PathBuf)> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let name = path.file_name().unwrap_or_default();
+    let f = std::fs::File::open(dir)?;
+    let p = PathBuf::from(format!(
+        "/proc/self/fd/{}",
+        std::os::fd::AsRawFd::as_raw_fd(&f)
+    ))
+    .join(name);
+    Ok((f, p))
+}

@@ -1,0 +1,428 @@
+//! `stop`, `kill`, `restart`, `rm`, `wait`, `pause`/`unpause`, `rename`, `init`, `port`,
+//! `container exists`, `container prune`, `container cleanup`.
+
+use crate::cli::{CmdResult, GlobalOpts};
+use clap::Args;
+use libvaina::container::{ContainerError, ContainerState};
+use libvaina::Engine;
+use std::io::BufRead;
+use std::path::PathBuf;
+
+/// The containers a command acts on: the arguments, or every container for `--all`
+/// (optionally only those `keep` accepts), plus IDs read from `--cidfile`s.
+fn targets(
+    engine: &Engine,
+    names: &[String],
+    all: bool,
+    cidfiles: &[PathBuf],
+    keep: impl Fn(&libvaina::container::ContainerRecord) -> bool,
+) -> anyhow::Result<Vec<String>> {
+    let mut v: Vec<String> = names.to_vec();
+    for f in cidfiles {
+        let id = std::fs::read_to_string(f)
+            .map_err(|e| anyhow::anyhow!("reading CIDFile: {}: {e}", f.display()))?;
+        v.push(id.trim().to_string());
+    }
+    if all {
+        v.extend(
+            engine
+                .list_containers()?
+                .into_iter()
+                .filter(|c| keep(c))
+                .map(|c| c.id),
+        );
+    } else if v.is_empty() {
+        anyhow::bail!("you must provide at least one name or id");
+    }
+    Ok(v)
+}
+
+/// Runs `f` for each target, printing what it returns; errors are printed as they come and
+/// the last one is returned (Podman's behaviour for multi-container commands).
+fn for_each(
+    names: Vec<String>,
+    mut f: impl FnMut(&str) -> anyhow::Result<Option<String>>,
+) -> CmdResult {
+    let mut last: Option<anyhow::Error> = None;
+    for n in &names {
+        match f(n) {
+            Ok(Some(line)) => println!("{line}"),
+            Ok(None) => {}
+            Err(e) => {
+                if let Some(prev) = last.replace(e) {
+                    eprintln!("Error: {prev}");
+                }
+            }
+        }
+    }
+    match last {
+        Some(e) => Err(e),
+        None => Ok(0),
+    }
+}
+
+fn is_not_found(e: &libvaina::Error) -> bool {
+    matches!(e, libvaina::Error::Container(ContainerError::NotFound(_)))
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Stop all running containers
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Ignore errors when a specified container is missing
+    #[arg(short = 'i', long)]
+    pub ignore: bool,
+    /// Read the container ID from the file
+    #[arg(long, value_name = "FILE")]
+    pub cidfile: Vec<PathBuf>,
+    /// Seconds to wait for stop before killing the container
+    #[arg(short = 't', long = "time", value_name = "SECONDS")]
+    pub time: Option<u64>,
+    pub containers: Vec<String>,
+}
+
+pub fn stop(g: &GlobalOpts, a: StopArgs) -> CmdResult {
+    let mut engine = g.engine()?;
+    let names = targets(&engine, &a.containers, a.all, &a.cidfile, |c| {
+        c.state.is_active()
+    })?;
+    for_each(names, |n| match engine.stop_container(n, a.time) {
+        Ok(_) => Ok(Some(n.to_string())),
+        Err(e) if a.ignore && is_not_found(&e) => Ok(None),
+        Err(e) => Err(e.into()),
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    /// Signal all running containers
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Signal to send to the container
+    #[arg(short = 's', long, default_value = "KILL")]
+    pub signal: String,
+    /// Read the container ID from the file
+    #[arg(long, value_name = "FILE")]
+    pub cidfile: Vec<PathBuf>,
+    pub containers: Vec<String>,
+}
+
+pub fn kill(g: &GlobalOpts, a: KillArgs) -> CmdResult {
+    let mut engine = g.engine()?;
+    let sig = libvaina::container::lifecycle::parse_signal(&a.signal)?;
+    let names = targets(&engine, &a.containers, a.all, &a.cidfile, |c| {
+        c.state == ContainerState::Running
+    })?;
+    for_each(names, |n| {
+        engine.kill_container(n, sig)?;
+        Ok(Some(n.to_string()))
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Restart all non-running containers
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Restart only running containers
+    #[arg(long)]
+    pub running: bool,
+    /// Seconds to wait for stop before killing the container
+    #[arg(short = 't', long = "time", value_name = "SECONDS")]
+    pub time: Option<u64>,
+    pub containers: Vec<String>,
+}
+
+pub fn restart(g: &GlobalOpts, a: RestartArgs) -> CmdResult {
+    let mut engine = g.engine()?;
+    let running = a.running;
+    let names = targets(&engine, &a.containers, a.all || running, &[], |c| {
+        !running || c.state == ContainerState::Running
+    })?;
+    for_each(names, |n| {
+        let r = engine.restart_container(n, a.time)?;
+        Ok(Some(r.id))
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Remove all containers
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Force removal of a running or unusable container
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Ignore errors when a specified container is missing
+    #[arg(short = 'i', long)]
+    pub ignore: bool,
+    /// Remove container (and pod if created) after exit
+    #[arg(long)]
+    pub depend: bool,
+    /// Read the container ID from the file
+    #[arg(long, value_name = "FILE")]
+    pub cidfile: Vec<PathBuf>,
+    /// Seconds to wait for stop before killing the container
+    #[arg(short = 't', long = "time", value_name = "SECONDS")]
+    pub time: Option<u64>,
+    /// Remove anonymous volumes associated with the container
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+    pub containers: Vec<String>,
+}
+
+/// `rm`: exit 1 when a container does not exist, 2 when one is running (Podman's codes).
+pub fn rm(g: &GlobalOpts, a: RmArgs) -> CmdResult {
+    let mut engine = g.engine()?;
+    let names = targets(&engine, &a.containers, a.all, &a.cidfile, |_| true)?;
+    let mut code = 0;
+    for n in &names {
+        match engine.remove_container(n, a.force, a.time) {
+            Ok(id) => println!("{id}"),
+            Err(e) if (a.ignore || a.force) && is_not_found(&e) => {}
+            Err(e) => {
+                eprintln!("Error: {e}");
+                code = match &e {
+                    libvaina::Error::Container(ContainerError::NotFound(_)) => 1,
+                    libvaina::Error::Container(ContainerError::RemoveRunning(_)) => 2,
+                    _ => 125,
+                };
+            }
+        }
+    }
+    Ok(code)
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Condition to wait on
+    #[arg(long, value_name = "STATE", default_value = "stopped")]
+    pub condition: Vec<String>,
+    /// Time Interval to wait before polling for completion
+    #[arg(short = 'i', long, value_name = "DURATION", default_value = "250ms")]
+    pub interval: String,
+    /// Ignore if a container does not exist
+    #[arg(long)]
+    pub ignore: bool,
+    pub containers: Vec<String>,
+}
+
+fn parse_interval(s: &str) -> anyhow::Result<std::time::Duration> {
+    let (num, mult) = if let Some(v) = s.strip_suffix("ms") {
+        (v, 1e-3)
+    } else if let Some(v) = s.strip_suffix('s') {
+        (v, 1.0)
+    } else if let Some(v) = s.strip_suffix('m') {
+        (v, 60.0)
+    } else {
+        (s, 1e-3)
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| anyhow::anyhow!("time: invalid duration {s:?}"))?;
+    Ok(std::time::Duration::from_secs_f64((n * mult).max(0.0)))
+}
+
+pub fn wait(g: &GlobalOpts, a: WaitArgs) -> CmdResult {
+    let mut engine = g.engine()?;
+    if a.containers.is_empty() {
+        anyhow::bail!("you must provide at least one container name or id");
+    }
+    let interval = parse_interval(&a.interval)?;
+    let running = a.condition.iter().any(|c| c == "running");
+    for c in &a.condition {
+        if !matches!(
+            c.as_str(),
+            "stopped" | "exited" | "running" | "created" | "configured"
+        ) {
+            anyhow::bail!("{c:?} is not a valid container state");
+        }
+    }
+    for_each(a.containers.clone(), |n| {
+        let r = if running {
+            engine.wait_running(n, interval)
+        } else {
+            engine.wait_container(n)
+        };
+        match r {
+            Ok(code) => Ok(Some(code.to_string())),
+            Err(e) if a.ignore && is_not_found(&e) => Ok(Some("-1".into())),
+            Err(e) => Err(e.into()),
+        }
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct PauseArgs {
+    /// Pause/unpause all containers
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    pub containers: Vec<String>,
+}
+
+pub fn pause(g: &GlobalOpts, a: PauseArgs, pause: bool) -> CmdResult {
+    let mut engine = g.engine()?;
+    let want = if pause {
+        ContainerState::Running
+    } else {
+        ContainerState::Paused
+    };
+    let names = targets(&engine, &a.containers, a.all, &[], |c| c.state == want)?;
+    for_each(names, |n| {
+        if pause {
+            engine.pause_container(n)?;
+        } else {
+            engine.unpause_container(n)?;
+        }
+        Ok(Some(n.to_string()))
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    pub container: String,
+    pub name: String,
+}
+
+pub fn rename(g: &GlobalOpts, a: RenameArgs) -> CmdResult {
+    let mut engine = g.engine()?;
+    engine.rename_container(&a.container, &a.name)?;
+    Ok(0)
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Initialize all containers
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    pub containers: Vec<String>,
+}
+
+pub fn init(g: &GlobalOpts, a: InitArgs) -> CmdResult {
+    let mut engine = g.engine()?;
+    let names = targets(&engine, &a.containers, a.all, &[], |c| {
+        matches!(c.state, ContainerState::Created | ContainerState::Exited)
+    })?;
+    for_each(names, |n| Ok(Some(engine.init_container(n)?.id)))
+}
+
+#[derive(Debug, Args)]
+pub struct PortArgs {
+    /// Display port information for all containers
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    pub container: Option<String>,
+    pub port: Option<String>,
+}
+
+/// `port`: containers have no published ports until networking lands, so this prints
+/// nothing (or fails for a specific port, as Podman does for an unpublished one).
+pub fn port(g: &GlobalOpts, a: PortArgs) -> CmdResult {
+    let engine = g.engine()?;
+    if a.all {
+        return Ok(0);
+    }
+    let Some(c) = &a.container else {
+        anyhow::bail!("you must supply a running container name or id");
+    };
+    let rec = engine.lookup_container(c)?;
+    if let Some(p) = &a.port {
+        let p = if p.contains('/') {
+            p.clone()
+        } else {
+            format!("{p}/tcp")
+        };
+        anyhow::bail!("failed to find published port {p:?}");
+    }
+    let _ = rec;
+    Ok(0)
+}
+
+#[derive(Debug, Args)]
+pub struct ExistsArgs {
+    pub container: String,
+}
+
+pub fn exists(g: &GlobalOpts, a: ExistsArgs) -> CmdResult {
+    let engine = g.engine()?;
+    match engine.lookup_container(&a.container) {
+        Ok(_) => Ok(0),
+        Err(e) if is_not_found(&e) => Ok(1),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Do not prompt for confirmation
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Provide filter values (e.g. 'label=<key>=<value>')
+    #[arg(long)]
+    pub filter: Vec<String>,
+}
+
+pub fn prune(g: &GlobalOpts, a: PruneArgs) -> CmdResult {
+    let mut engine = g.engine()?;
+    if !a.force {
+        eprint!("WARNING! This will remove all non running containers.\nAre you sure you want to continue? [y/N] ");
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        if !line.trim().eq_ignore_ascii_case("y") {
+            return Ok(0);
+        }
+    }
+    let mut labels = Vec::new();
+    for f in &a.filter {
+        match f.split_once('=') {
+            Some(("label", v)) => labels.push(v.to_string()),
+            _ => anyhow::bail!("{f} is an invalid filter"),
+        }
+    }
+    let victims: Vec<String> = engine
+        .list_containers()?
+        .into_iter()
+        .filter(|c| matches!(c.state, ContainerState::Exited | ContainerState::Created))
+        .filter(|c| {
+            labels.iter().all(|l| match l.split_once('=') {
+                Some((k, v)) => c.config.labels.get(k).is_some_and(|x| x == v),
+                None => c.config.labels.contains_key(l),
+            })
+        })
+        .map(|c| c.id)
+        .collect();
+    for_each(victims, |id| {
+        Ok(Some(engine.remove_container(id, false, None)?))
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// Cleans up all containers
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// After cleanup, remove the container entirely
+    #[arg(long)]
+    pub rm: bool,
+    pub containers: Vec<String>,
+}
+
+pub fn cleanup(g: &GlobalOpts, a: CleanupArgs) -> CmdResult {
+    let mut engine = g.engine()?;
+    let names = targets(&engine, &a.containers, a.all, &[], |c| {
+        !c.state.has_monitor()
+    })?;
+    for_each(names, |n| {
+        let rec = engine.lookup_container(n)?;
+        if rec.state.has_monitor() {
+            return Ok(None);
+        }
+        if a.rm {
+            engine.remove_container(&rec.id, false, None)?;
+        } else {
+            engine.cleanup_container(&rec.id)?;
+        }
+        Ok(Some(rec.id))
+    })
+}

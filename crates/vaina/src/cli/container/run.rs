@@ -1,0 +1,214 @@
+//! `run`, `create`, `start` and `attach`.
+
+use super::attach_io::{self, AttachEnd};
+use crate::cli::container_flags::CreateFlags;
+use crate::cli::{CmdResult, GlobalOpts};
+use anyhow::Context;
+use clap::{ArgAction, Args};
+use libvaina::container::lifecycle::MonitorWatch;
+use libvaina::container::options::ContainerDefaults;
+use libvaina::Engine;
+
+/// Flags of `run` and `create` (the shared create flags plus the lifecycle ones).
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub flags: CreateFlags,
+    /// Run container in background and print container ID
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Override the key sequence for detaching a container
+    #[arg(long, value_name = "KEYS", default_value = "ctrl-p,ctrl-q")]
+    pub detach_keys: String,
+    /// Proxy received signals to the process
+    #[arg(long, value_name = "BOOL", default_value = "true", action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub sig_proxy: bool,
+    /// Attach to STDIN, STDOUT or STDERR
+    #[arg(short = 'a', long, value_name = "STREAM")]
+    pub attach: Vec<String>,
+    /// Print help
+    #[arg(long, action = ArgAction::Help)]
+    pub help: Option<bool>,
+    /// The image to run
+    pub image: String,
+    /// The command and its arguments
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+/// Creates the container (honouring `--replace` and `--cidfile`); returns its ID.
+fn create_from(
+    engine: &mut Engine,
+    a: &RunArgs,
+) -> anyhow::Result<libvaina::container::ContainerRecord> {
+    let defaults = ContainerDefaults::from_conf(engine.containers_conf()?)?;
+    let opts = a.flags.to_options(a.command.clone(), &defaults)?;
+    if let Some(f) = &opts.cidfile {
+        if f.exists() {
+            anyhow::bail!(
+                "container id file exists. Ensure another container is not using it or delete {}",
+                f.display()
+            );
+        }
+    }
+    if opts.replace {
+        if let Some(n) = &opts.name {
+            if let Ok(old) = engine.lookup_container(n) {
+                if old.name == *n {
+                    engine.remove_container(&old.id, true, Some(0))?;
+                }
+            }
+        }
+    }
+    let rec = engine.create_container(&a.image, &opts)?;
+    if let Some(f) = &opts.cidfile {
+        std::fs::write(f, &rec.id).with_context(|| format!("writing {}", f.display()))?;
+    }
+    Ok(rec)
+}
+
+pub fn create(g: &GlobalOpts, a: RunArgs) -> CmdResult {
+    let mut engine = g.engine()?;
+    let rec = create_from(&mut engine, &a)?;
+    println!("{}", rec.id);
+    Ok(0)
+}
+
+pub fn run(g: &GlobalOpts, a: RunArgs) -> CmdResult {
+    let mut engine = g.engine()?;
+    let rec = create_from(&mut engine, &a)?;
+    let remove = a.flags.rm;
+    let started = match engine.start_container(&rec.id, !a.detach) {
+        Ok(s) => s,
+        Err(e) => {
+            if remove {
+                let _ = engine.remove_container(&rec.id, true, Some(0));
+            }
+            return Err(e.into());
+        }
+    };
+    if a.detach {
+        println!("{}", rec.id);
+        return Ok(0);
+    }
+    let watch = MonitorWatch::open(&engine.container_paths(&rec.id));
+    let stream = started.attach.context("attaching to the container")?;
+    let stdin = a.flags.interactive
+        && (a.attach.is_empty() || a.attach.iter().any(|s| s.eq_ignore_ascii_case("stdin")));
+    let end = attach_io::attach(stream, a.flags.tty, stdin, &a.detach_keys)?;
+    finish_attach(&mut engine, &rec.id, end, watch)
+}
+
+/// After an attach session: the container's exit code, or 0 after a detach.
+fn finish_attach(
+    engine: &mut Engine,
+    id: &str,
+    end: AttachEnd,
+    watch: Option<MonitorWatch>,
+) -> CmdResult {
+    match end {
+        AttachEnd::Detached => Ok(0),
+        AttachEnd::Exited(code) => {
+            // The monitor is done once it sent the code; wait for the process to go too, so
+            // nothing outlives `run`.
+            if let Some(w) = watch {
+                w.wait();
+            }
+            Ok(code)
+        }
+        AttachEnd::Lost => {
+            let code = engine.wait_container(id).unwrap_or(-1);
+            Ok(code)
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Attach container's STDOUT and STDERR
+    #[arg(short = 'a', long)]
+    pub attach: bool,
+    /// Keep STDIN open even if not attached
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Start all containers regardless of their state or configuration
+    #[arg(long)]
+    pub all: bool,
+    /// Override the key sequence for detaching a container
+    #[arg(long, value_name = "KEYS", default_value = "ctrl-p,ctrl-q")]
+    pub detach_keys: String,
+    pub containers: Vec<String>,
+}
+
+pub fn start(g: &GlobalOpts, a: StartArgs) -> CmdResult {
+    let mut engine = g.engine()?;
+    let names: Vec<String> = if a.all {
+        engine
+            .list_containers()?
+            .into_iter()
+            .filter(|c| !c.state.is_active())
+            .map(|c| c.id)
+            .collect()
+    } else {
+        a.containers.clone()
+    };
+    if names.is_empty() {
+        anyhow::bail!("no containers specified");
+    }
+    if a.attach {
+        if names.len() > 1 {
+            anyhow::bail!("you cannot start and attach multiple containers at once");
+        }
+        let s = engine.start_container(&names[0], true)?;
+        let id = s.record.id.clone();
+        let watch = MonitorWatch::open(&engine.container_paths(&id));
+        let stream = s.attach.context("attaching to the container")?;
+        let end = attach_io::attach(stream, s.record.config.tty, a.interactive, &a.detach_keys)?;
+        return finish_attach(&mut engine, &id, end, watch);
+    }
+    let mut last_err = None;
+    for n in &names {
+        match engine.start_container(n, false) {
+            Ok(_) => println!("{n}"),
+            Err(e) => {
+                if let Some(prev) = last_err.replace(e) {
+                    eprintln!("Error: {prev}");
+                }
+            }
+        }
+    }
+    match last_err {
+        Some(e) => Err(e.into()),
+        None => Ok(0),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// Do not attach STDIN. The default is false
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// Override the key sequence for detaching a container
+    #[arg(long, value_name = "KEYS", default_value = "ctrl-p,ctrl-q")]
+    pub detach_keys: String,
+    /// Proxy received signals to the process
+    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub sig_proxy: bool,
+    pub container: String,
+}
+
+pub fn attach(g: &GlobalOpts, a: AttachArgs) -> CmdResult {
+    let mut engine = g.engine()?;
+    let rec = engine.lookup_container(&a.container)?;
+    if rec.state != libvaina::container::ContainerState::Running {
+        anyhow::bail!("you can only attach to running containers: container state improper");
+    }
+    let paths = engine.container_paths(&rec.id);
+    let watch = MonitorWatch::open(&paths);
+    let stream = libvaina::container::attach::connect(&paths)
+        .with_context(|| format!("attaching to container {}", rec.id))?;
+    let stdin = !a.no_stdin && rec.config.interactive;
+    let end = attach_io::attach(stream, rec.config.tty, stdin, &a.detach_keys)?;
+    finish_attach(&mut engine, &rec.id, end, watch)
+}
