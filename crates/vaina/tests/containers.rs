@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 /// Polls `f` until it returns true or 10 s pass (for output that arrives asynchronously).
 fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if f() {
             return;
@@ -508,7 +508,7 @@ mod pty {
         }
 
         fn expect(&mut self, text: &str) {
-            let deadline = Instant::now() + Duration::from_secs(10);
+            let deadline = Instant::now() + Duration::from_secs(30);
             while !String::from_utf8_lossy(&self.seen).contains(text) {
                 let left = deadline.saturating_duration_since(Instant::now());
                 match self.out.recv_timeout(left) {
