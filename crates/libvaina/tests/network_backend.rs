@@ -301,8 +301,9 @@ fn internal_network_has_no_default_route_and_failed_setup_rolls_back() {
         .network_attachments("deadbeef0000int2")
         .unwrap()
         .is_empty());
-    env.engine.network_teardown(id).unwrap();
-    env.engine.network_remove("intnet", false, None).unwrap();
+    // `network rm -f` detaches the containers still on the network (no container hook here).
+    env.engine.network_remove("intnet", true, None).unwrap();
+    assert!(env.engine.network_attachments(id).unwrap().is_empty());
     drop(ns);
     drop(ns2);
     let left: Vec<String> = traces(bridge)
@@ -310,4 +311,73 @@ fn internal_network_has_no_default_route_and_failed_setup_rolls_back() {
         .chain(traces("deadbeef0000int"))
         .collect();
     assert!(left.is_empty(), "leaked: {left:#?}");
+}
+
+#[test]
+fn parallel_setups_get_distinct_addresses() {
+    require_root!();
+    let env = env();
+    let bridge = "vtbr-par";
+    create(&env.engine, "parnet", bridge, "10.231.11.0/24", false);
+    let root = env.engine.paths.root.clone();
+    let runroot = env.engine.paths.runroot.clone();
+    // Each thread is its own engine (own database connection), as concurrent `vaina run`s are.
+    let handles: Vec<_> = (0..16)
+        .map(|i| {
+            let (root, runroot) = (root.clone(), runroot.clone());
+            std::thread::spawn(move || {
+                let mut e = Engine::new(EngineOptions {
+                    root: Some(root),
+                    runroot: Some(runroot),
+                    ..Default::default()
+                })
+                .unwrap();
+                let ns = Netns::new("par");
+                let id = format!("9a7a11e1000000{i:02}");
+                let st = e.network_setup(&request(&id, &ns, "parnet", &[])).unwrap();
+                let ip = st.networks[0].addresses[0].ip;
+                let (_, addr) = ns.exec(&["ip", "-o", "addr", "show", "eth0"]);
+                assert!(addr.contains(&format!("inet {ip}/24")), "{addr}");
+                (id, ip, ns)
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let mut ips: Vec<_> = results.iter().map(|r| r.1).collect();
+    ips.sort();
+    ips.dedup();
+    assert_eq!(ips.len(), 16, "duplicate addresses: {ips:?}");
+    let mut env = env;
+    for (id, _, _) in &results {
+        env.engine.network_teardown(id).unwrap();
+    }
+    drop(results);
+    env.engine.network_remove("parnet", false, None).unwrap();
+    let left: Vec<String> = traces(bridge)
+        .into_iter()
+        .chain(traces("9a7a11e1"))
+        .chain(traces("vaina-test-par-"))
+        .collect();
+    assert!(left.is_empty(), "leaked: {left:#?}");
+}
+
+#[test]
+#[ignore = "prints setup/teardown timings; run with --ignored --nocapture"]
+fn timing_probe() {
+    require_root!();
+    let mut env = env();
+    create(&env.engine, "timenet", "vtbr-time", "10.231.10.0/24", false);
+    let ns = Netns::new("time");
+    for i in 0..5 {
+        let id = format!("71e000000000000{i}");
+        let t = std::time::Instant::now();
+        env.engine
+            .network_setup(&request(&id, &ns, "timenet", &["127.0.0.1:18940:80"]))
+            .unwrap();
+        let s = t.elapsed();
+        let t = std::time::Instant::now();
+        env.engine.network_teardown(&id).unwrap();
+        eprintln!("setup {:?} teardown {:?}", s, t.elapsed());
+    }
+    env.engine.network_remove("timenet", false, None).unwrap();
 }

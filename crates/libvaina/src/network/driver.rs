@@ -138,14 +138,11 @@ pub trait NetworkDriver {
         netns: &Path,
         attachments: &[NetworkStatus],
     ) -> Result<(), NetworkError>;
-    /// Undoes `attachments`; `last_user` lists the networks left without containers (their
-    /// bridge and firewall elements go too). Returns every error met.
-    fn teardown(
-        &self,
-        container_id: &str,
-        attachments: &[NetworkStatus],
-        last_user: &[NetworkStatus],
-    ) -> Vec<NetworkError>;
+    /// Undoes `attachments` of one container. Returns every error met.
+    fn teardown(&self, container_id: &str, attachments: &[NetworkStatus]) -> Vec<NetworkError>;
+    /// Removes what `setup` made for the network itself (bridge, firewall elements), once the
+    /// network has no containers left and is being removed.
+    fn remove_network(&self, net: &Network) -> Vec<NetworkError>;
 }
 
 /// Host name of the veth end for `container_id` on `network` (15 characters, stable, so a
@@ -223,32 +220,38 @@ impl NetworkDriver for BridgeDriver {
         Ok(())
     }
 
-    fn teardown(
-        &self,
-        container_id: &str,
-        attachments: &[NetworkStatus],
-        last_user: &[NetworkStatus],
-    ) -> Vec<NetworkError> {
-        let mut errors = Vec::new();
+    fn teardown(&self, container_id: &str, attachments: &[NetworkStatus]) -> Vec<NetworkError> {
         let mut cmds = Vec::new();
         for a in attachments {
             cmds.extend(firewall::container_remove(&a.container_rules(container_id)));
         }
-        for a in last_user {
-            cmds.extend(firewall::network_remove(&a.network_rules()));
-        }
-        errors.extend(firewall::remove_all(&cmds));
+        let mut errors = firewall::remove_all(&cmds);
         for a in attachments {
             if let Err(e) = netlink::delete_link(&a.host_interface) {
                 errors.push(e);
             }
         }
-        for a in last_user {
-            // Only a bridge without ports: another store may share a bridge name.
-            if netlink::bridge_port_count(&a.bridge) == 0 {
-                if let Err(e) = netlink::delete_link(&a.bridge) {
-                    errors.push(e);
-                }
+        errors
+    }
+
+    fn remove_network(&self, net: &Network) -> Vec<NetworkError> {
+        let rules = NetworkRules {
+            bridge: net.network_interface.clone(),
+            subnets: net.subnets.iter().map(|s| s.subnet).collect(),
+            internal: net.internal,
+            isolate: net.isolate(),
+        };
+        let mut errors = if firewall::table_exists() {
+            firewall::remove_all(&firewall::network_remove(&rules))
+        } else {
+            Vec::new()
+        };
+        // Only a bridge without ports: another store may use a bridge of the same name.
+        if netlink::link_exists(&net.network_interface)
+            && netlink::bridge_port_count(&net.network_interface) == 0
+        {
+            if let Err(e) = netlink::delete_link(&net.network_interface) {
+                errors.push(e);
             }
         }
         errors

@@ -253,6 +253,16 @@ pub fn apply(script: &str) -> Result<(), NetworkError> {
     Ok(())
 }
 
+/// True when vaina's table exists (nothing to remove otherwise).
+pub fn table_exists() -> bool {
+    Command::new("nft")
+        .args(["list", "table", "inet", TABLE])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// Runs removal commands as one batch; when the batch fails (an element already gone), runs
 /// them one by one and returns the errors of those that still fail, except "does not exist".
 pub fn remove_all(cmds: &[String]) -> Vec<NetworkError> {

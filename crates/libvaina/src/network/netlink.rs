@@ -90,20 +90,11 @@ pub fn ensure_bridge(name: &str, addrs: &[(IpAddr, u8)], mtu: u32) -> Result<(),
         ));
     }
     for (ip, p) in addrs {
-        if fresh || !bridge_has_addr(name, ip) {
-            lines.push(format!("addr replace {} dev {name}", prefixed(ip, *p)));
-        }
+        // `replace` is idempotent: an existing bridge keeps its address without a lookup.
+        lines.push(format!("addr replace {} dev {name}", prefixed(ip, *p)));
     }
     lines.push(format!("link set {name} up"));
     ip_batch(None, &lines)
-}
-
-fn bridge_has_addr(name: &str, ip: &IpAddr) -> bool {
-    Command::new("ip")
-        .args(["-o", "addr", "show", "dev", name])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).contains(&format!(" {ip}/")))
-        .unwrap_or(false)
 }
 
 /// What to configure on the container's end of a veth pair.

@@ -179,8 +179,15 @@ impl Engine {
             }
         }
         let _lock = self.network_lock()?;
+        if !self.network_containers(&net.name)?.is_empty() {
+            return Err(NetworkError::InUse(net.name).into());
+        }
         let path = self.networks_dir().join(format!("{}.json", net.name));
         std::fs::remove_file(&path).map_err(|e| crate::Error::io(&path, e))?;
+        let errors = BridgeDriver.remove_network(&net);
+        if !errors.is_empty() {
+            return Err(NetworkError::Teardown(errors).into());
+        }
         Ok(net.name)
     }
 
@@ -282,7 +289,8 @@ impl Engine {
     }
 
     /// Detaches a container from all its networks: firewall elements and chain, veth, leases,
-    /// ports; the bridge and network elements of networks left without containers. Keeps going
+    /// ports. Bridges stay until their network is removed (deleting a bridge costs the kernel
+    /// ~50 ms, and the next container would create it again). Keeps going
     /// after errors and returns them all. A container without attachments is a no-op.
     pub fn network_teardown(&mut self, container_id: &str) -> Result<()> {
         let _lock = self.network_lock()?;
@@ -296,27 +304,12 @@ impl Engine {
             )?;
             ipam::release(tx, &cid, None)?;
             ipam::release_ports(tx, &cid)?;
-            let mut last = Vec::new();
-            for a in &atts {
-                let left: i64 = tx.query_row(
-                    "SELECT COUNT(*) FROM network_attachments WHERE network = ?1",
-                    [&a.network],
-                    |r| r.get(0),
-                )?;
-                if left == 0 {
-                    last.push(a.clone());
-                }
-            }
-            Ok::<_, NetworkError>(last)
+            Ok::<_, NetworkError>(())
         });
-        let last = match released {
-            Ok(l) => l,
-            Err(e) => {
-                errors.push(e);
-                Vec::new()
-            }
-        };
-        errors.extend(BridgeDriver.teardown(container_id, &atts, &last));
+        if let Err(e) = released {
+            errors.push(e);
+        }
+        errors.extend(BridgeDriver.teardown(container_id, &atts));
         if errors.is_empty() {
             Ok(())
         } else {

@@ -158,9 +158,12 @@ pub fn build(input: &SpecInput<'_>, user: &ResolvedUser, host: &HostFacts) -> Re
         .uid(user.uid)
         .gid(user.gid)
         .umask(0o022u32)
-        .additional_gids(user.additional_gids.clone())
         .build()
         .map_err(SpecError::from)?;
+    let mut oci_user = oci_user;
+    oci_user.set_additional_gids(
+        (!user.additional_gids.is_empty()).then(|| user.additional_gids.clone()),
+    );
     Ok(ProcessBuilder::default()
         .terminal(opts.tty)
         .user(oci_user)

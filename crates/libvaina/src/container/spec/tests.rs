@@ -402,7 +402,7 @@ fn user_workdir_and_files() {
     let spec = generate(&input).unwrap();
     let p = spec.process().as_ref().unwrap();
     assert_eq!((p.user().uid(), p.user().gid()), (1000, 1000));
-    assert_eq!(p.user().additional_gids().clone().unwrap(), [100, 1000]);
+    assert_eq!(p.user().additional_gids().clone().unwrap(), [1000, 100]);
     assert_eq!(p.cwd().to_str(), Some("/home/app"));
     assert!(p
         .env()

@@ -86,33 +86,36 @@ pub fn resolve(
             .ok_or_else(|| SpecError::GroupNotFound(g.to_string()).into())
     };
 
-    let (gid, mut additional) = match group_part.as_deref().filter(|g| !g.is_empty()) {
-        Some(g) => {
-            let gid = lookup_group(g)?;
-            (gid, vec![gid])
-        }
+    // Podman's order: the primary group, then --group-add, then the memberships in
+    // /etc/group. Without any -u (or image USER) and no --group-add: no list at all.
+    let (gid, memberships) = match group_part.as_deref().filter(|g| !g.is_empty()) {
+        Some(g) => (lookup_group(g)?, Vec::new()),
         None => {
             let gid = entry.map(|e| e.gid).unwrap_or(0);
-            let mut v = vec![gid];
-            if let Some(e) = entry {
-                v.extend(
+            let member_of = entry
+                .map(|e| {
                     groups
                         .iter()
                         .filter(|g| g.members.contains(&e.name))
-                        .map(|g| g.gid),
-                );
-            }
-            (gid, v)
+                        .map(|g| g.gid)
+                        .collect()
+                })
+                .unwrap_or_default();
+            (gid, member_of)
         }
     };
-    for g in &opts.group_add {
-        if g == "keep-groups" {
-            continue;
+    let mut additional = Vec::new();
+    if !spec.is_empty() || !opts.group_add.is_empty() {
+        additional.push(gid);
+        for g in &opts.group_add {
+            if g != "keep-groups" {
+                additional.push(lookup_group(g)?);
+            }
         }
-        additional.push(lookup_group(g)?);
+        additional.extend(memberships);
     }
-    additional.sort_unstable();
-    additional.dedup();
+    let mut seen = std::collections::BTreeSet::new();
+    additional.retain(|g| seen.insert(*g));
     Ok(ResolvedUser {
         uid,
         gid,
@@ -256,18 +259,21 @@ mod tests {
         let d = rootfs();
         let r = user(d.path(), None, &[]).unwrap();
         assert_eq!((r.uid, r.gid, r.home.as_str()), (0, 0, "/root"));
-        assert_eq!(r.additional_gids, vec![0]);
+        assert!(r.additional_gids.is_empty());
         let r = user(d.path(), Some("app"), &[]).unwrap();
         assert_eq!((r.uid, r.gid, r.home.as_str()), (1000, 1000, "/home/app"));
-        assert_eq!(r.additional_gids, vec![100, 1000]);
+        assert_eq!(r.additional_gids, vec![1000, 100]);
         let r = user(d.path(), Some("1000:users"), &[]).unwrap();
         assert_eq!((r.uid, r.gid), (1000, 100));
         assert_eq!(r.additional_gids, vec![100]);
         let r = user(d.path(), Some("4242"), &[]).unwrap();
         assert_eq!((r.uid, r.gid, r.home.as_str()), (4242, 0, "/"));
+        assert_eq!(r.additional_gids, vec![0]);
         let r = user(d.path(), Some("app:7"), &["wheel", "55"]).unwrap();
         assert_eq!(r.gid, 7);
         assert_eq!(r.additional_gids, vec![7, 10, 55]);
+        let r = user(d.path(), Some("app"), &["10"]).unwrap();
+        assert_eq!(r.additional_gids, vec![1000, 10, 100]);
     }
 
     #[test]
