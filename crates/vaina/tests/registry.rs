@@ -459,7 +459,13 @@ fn pull_rejects_bad_content() {
     }
     trunc.truncate_at = Some(1000);
     s.fake.route("GET", &path, trunc);
+    let before = s.fake.requests().len();
     assert_pull_fails(&env, &image, &[], "blob");
+    let gets = s.fake.requests()[before..]
+        .iter()
+        .filter(|r| r.ends_with(&layer))
+        .count();
+    assert_eq!(gets, 3, "a broken download is tried 3 times");
 
     // A config whose bytes do not match.
     let s = served();
@@ -915,4 +921,35 @@ fn corrupt_gzip_layer_leaves_the_store_unchanged() {
     assert_eq!(blobs_before, blobs_after);
     assert!(tmp_is_empty(&env.root.join("oci")));
     assert!(images_list(&env).is_empty());
+}
+
+#[test]
+fn bearer_tokens_from_a_token_server_with_docker_registry() {
+    require_programs!("docker-registry", "skopeo", "openssl");
+    let reg = Registry::start_token("carol", "tok-pw");
+    let src = tempfile::tempdir().unwrap();
+    fixtures::write_oci_image(src.path(), "one", &ImageSpec::busybox());
+    reg.push_oci(src.path(), "one", "team/bb:1");
+    let env = env_for(&reg.insecure_conf());
+    let image = format!("{}/team/bb:1", reg.host);
+    // Anonymous: the token server refuses, the pull fails cleanly.
+    assert_pull_fails(&env, &image, &[], "authentication required");
+    // login checks the credentials through the token flow, then pull and push use auth.json.
+    let err = env.fails(125, ["login", "-u", "carol", "-p", "nope", &reg.host]);
+    assert!(err.contains("invalid username/password"), "{err}");
+    assert_eq!(
+        env.ok(["login", "-u", "carol", "-p", "tok-pw", &reg.host]),
+        "Login Succeeded!\n"
+    );
+    let id = env.ok(["pull", "-q", &image]);
+    assert_eq!(id.trim().len(), 64);
+    env.ok(["push", "-q", &image, &format!("{}/team/copy:1", reg.host)]);
+    let env2 = env_for(&reg.insecure_conf());
+    let id2 = env2.ok([
+        "pull",
+        "-q",
+        "--creds=carol:tok-pw",
+        &format!("{}/team/copy:1", reg.host),
+    ]);
+    assert_eq!(id, id2);
 }
