@@ -459,7 +459,13 @@ fn pull_rejects_bad_content() {
     }
     trunc.truncate_at = Some(1000);
     s.fake.route("GET", &path, trunc);
+    let before = s.fake.requests().len();
     assert_pull_fails(&env, &image, &[], "blob");
+    let gets = s.fake.requests()[before..]
+        .iter()
+        .filter(|r| r.ends_with(&layer))
+        .count();
+    assert_eq!(gets, 3, "a broken download is tried 3 times");
 
     // A config whose bytes do not match.
     let s = served();

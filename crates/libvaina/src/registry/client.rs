@@ -497,7 +497,14 @@ fn retryable_transport(t: &ureq::Transport) -> bool {
 }
 
 fn transport_error(t: &ureq::Transport) -> RegistryError {
-    RegistryError::Transport(t.to_string())
+    let msg = t.to_string();
+    if msg.contains("InvalidContentType") {
+        // A plain HTTP registry answered a TLS handshake (Go's wording for it).
+        return RegistryError::Transport(format!(
+            "{msg}: http: server gave HTTP response to HTTPS client"
+        ));
+    }
+    RegistryError::Transport(msg)
 }
 
 /// The registry's own error message (`{"errors":[{"code":..,"message":..}]}`) or the status.

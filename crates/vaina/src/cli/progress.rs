@@ -87,13 +87,11 @@ impl PullProgress for CopyProgress {
     }
 
     fn blob_done(&self, digest: &Digest) {
-        if let Some((_, bars)) = &self.bars {
+        if let Some((m, bars)) = &self.bars {
             if let Some(b) = bars.lock().ok().and_then(|mut b| b.remove(digest)) {
-                b.set_style(
-                    ProgressStyle::with_template("{prefix} done")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                );
-                b.finish();
+                // A finished bar becomes a plain line above the running ones.
+                b.finish_and_clear();
+                let _ = m.println(format!("{} done", b.prefix()));
             }
         }
     }
