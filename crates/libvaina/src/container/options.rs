@@ -341,6 +341,24 @@ pub struct NamespaceOptions {
     pub net: NamespaceMode,
 }
 
+impl NamespaceOptions {
+    /// The containers whose namespaces are joined (`container:NAME` in any of the modes),
+    /// deduplicated. The caller resolves each to the PID of that running container and puts
+    /// it in [`super::spec::SpecInput::container_pids`] under the same NAME.
+    pub fn joined_containers(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = [&self.pid, &self.ipc, &self.uts, &self.net]
+            .into_iter()
+            .filter_map(|m| match m {
+                NamespaceMode::Container(c) => Some(c.as_str()),
+                _ => None,
+            })
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
 /// One resource limit, `--ulimit name=soft[:hard]`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ulimit {
@@ -446,6 +464,13 @@ mod tests {
         assert_eq!((d.pids_limit, d.shm_size, d.stop_timeout), (10, 1 << 20, 3));
         assert!(d.init);
         assert_eq!(d.env[0].0, "PATH");
+        let ns = NamespaceOptions {
+            pid: NamespaceMode::Container("a".into()),
+            ipc: NamespaceMode::Container("a".into()),
+            net: NamespaceMode::Container("b".into()),
+            uts: NamespaceMode::Host,
+        };
+        assert_eq!(ns.joined_containers(), ["a", "b"]);
         let plain = ContainerDefaults::from_conf(&ContainersConf::default()).unwrap();
         assert_eq!(plain, ContainerDefaults::default());
         let bad = ContainersConf::parse(

@@ -151,9 +151,11 @@ pub fn fetch_token(
     let resp = match req.call() {
         Ok(r) => r,
         Err(ureq::Error::Status(401 | 403, _)) => {
-            return Err(RegistryError::Unauthorized(
-                "invalid username/password".into(),
-            ))
+            return Err(RegistryError::Unauthorized(if creds.is_some() {
+                "invalid username/password".into()
+            } else {
+                "authentication required".into()
+            }))
         }
         Err(ureq::Error::Status(code, r)) => {
             return Err(RegistryError::Http {

@@ -60,20 +60,35 @@ pub struct Registry {
     /// For TLS instances: a directory with the CA as `ca.crt` (for `--cert-dir`).
     pub cert_dir: Option<PathBuf>,
     pub user: Option<(String, String)>,
+    /// The token server of a bearer-auth instance.
+    pub tokens: Option<TokenServer>,
+}
+
+/// How a [`Registry`] authenticates clients.
+enum Auth {
+    None,
+    Htpasswd(String, String),
+    Token(String, String),
 }
 
 impl Registry {
     /// Plain HTTP, no auth.
     pub fn start() -> Registry {
-        Self::launch(false, None)
+        Self::launch(false, Auth::None)
+    }
+
+    /// Plain HTTP with bearer-token auth: a [`TokenServer`] issues JWTs (signed with openssl)
+    /// that the registry verifies, for `user`.
+    pub fn start_token(user: &str, password: &str) -> Registry {
+        Self::launch(false, Auth::Token(user.to_string(), password.to_string()))
     }
 
     /// HTTPS with a certificate signed by a fresh CA, and htpasswd basic auth for `user`.
     pub fn start_tls(user: &str, password: &str) -> Registry {
-        Self::launch(true, Some((user.to_string(), password.to_string())))
+        Self::launch(true, Auth::Htpasswd(user.to_string(), password.to_string()))
     }
 
-    fn launch(tls: bool, user: Option<(String, String)>) -> Registry {
+    fn launch(tls: bool, auth: Auth) -> Registry {
         let dir = tempfile::Builder::new()
             .prefix("vaina-registry-")
             .tempdir()
@@ -98,7 +113,20 @@ impl Registry {
             std::fs::copy(d.join("ca.crt"), cd.join("ca.crt")).unwrap();
             cert_dir = Some(cd);
         }
-        if let Some((u, p)) = &user {
+        let mut tokens = None;
+        let user = match auth {
+            Auth::None => None,
+            Auth::Htpasswd(u, p) | Auth::Token(u, p) => Some((u, p)),
+        };
+        if let (false, Some((u, p))) = (tls, &user) {
+            let ts = TokenServer::start(d, u, p);
+            cfg.push_str(&format!(
+                "auth:\n  token:\n    realm: http://{}/token\n    service: vaina-test\n    issuer: vaina-test-issuer\n    rootcertbundle: {}\n",
+                ts.host,
+                d.join("token.crt").display()
+            ));
+            tokens = Some(ts);
+        } else if let Some((u, p)) = &user {
             let out = Command::new("htpasswd")
                 .args(["-Bbn", u, p])
                 .output()
@@ -127,6 +155,7 @@ impl Registry {
             host,
             cert_dir,
             user,
+            tokens,
         };
         reg.wait_ready();
         reg
@@ -191,6 +220,197 @@ impl Drop for Registry {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A token server for docker-registry's `auth: token`: `GET /token?service=..&scope=..` with
+/// basic auth answers a JWT (RS256, the signing certificate in `x5c`) granting the requested
+/// actions; wrong or missing credentials get 401.
+pub struct TokenServer {
+    pub host: String,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TokenServer {
+    fn start(dir: &Path, user: &str, password: &str) -> TokenServer {
+        let out = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=vaina token issuer",
+                "-keyout",
+                "token.key",
+                "-out",
+                "token.crt",
+            ])
+            .current_dir(dir)
+            .output()
+            .expect("openssl is installed");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let der = Command::new("openssl")
+            .args(["x509", "-in", "token.crt", "-outform", "DER"])
+            .current_dir(dir)
+            .output()
+            .unwrap()
+            .stdout;
+        let x5c = base64_encode(&der);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let stop = Arc::new(AtomicBool::new(false));
+        let sp = stop.clone();
+        let key = dir.join("token.key");
+        let want = format!(
+            "Basic {}",
+            base64_encode(format!("{user}:{password}").as_bytes())
+        );
+        let user = user.to_string();
+        let thread = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if sp.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(mut conn) = conn else { continue };
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                let target = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                let mut authz = None;
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = h.split_once(':') {
+                        if k.eq_ignore_ascii_case("authorization") {
+                            authz = Some(v.trim().to_string());
+                        }
+                    }
+                }
+                let (status, body) = if authz.as_deref() == Some(want.as_str()) {
+                    let jwt = sign_jwt(&key, &x5c, &user, &target);
+                    (200, format!(r#"{{"token":"{jwt}","expires_in":300}}"#))
+                } else {
+                    (
+                        401,
+                        r#"{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}"#
+                            .to_string(),
+                    )
+                };
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        TokenServer {
+            host,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(&self.host);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn url_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let v = u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap_or(b'?');
+                out.push(v);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A JWT for the scopes asked in `target` (`/token?service=..&scope=repository:x:pull,push`).
+fn sign_jwt(key: &Path, x5c: &str, user: &str, target: &str) -> String {
+    let query = target.split_once('?').map(|x| x.1).unwrap_or("");
+    let mut access = Vec::new();
+    for kv in query.split('&') {
+        let Some((k, v)) = kv.split_once('=') else {
+            continue;
+        };
+        if k != "scope" {
+            continue;
+        }
+        let v = url_decode(v);
+        let parts: Vec<&str> = v.splitn(3, ':').collect();
+        if parts.len() == 3 {
+            let actions: Vec<&str> = parts[2].split(',').collect();
+            access
+                .push(serde_json::json!({"type": parts[0], "name": parts[1], "actions": actions}));
+        }
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5c": [x5c]});
+    let claims = serde_json::json!({
+        "iss": "vaina-test-issuer", "sub": user, "aud": "vaina-test",
+        "exp": now + 300, "nbf": now - 10, "iat": now, "jti": format!("{now}-{}", access.len()),
+        "access": access,
+    });
+    let b64u = |d: &[u8]| {
+        base64_encode(d)
+            .replace('+', "-")
+            .replace('/', "_")
+            .trim_end_matches('=')
+            .to_string()
+    };
+    let signing_input = format!(
+        "{}.{}",
+        b64u(header.to_string().as_bytes()),
+        b64u(claims.to_string().as_bytes())
+    );
+    let mut child = Command::new("openssl")
+        .args(["dgst", "-sha256", "-sign"])
+        .arg(key)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(signing_input.as_bytes())
+        .unwrap();
+    let sig = child.wait_with_output().unwrap().stdout;
+    format!("{signing_input}.{}", b64u(&sig))
 }
 
 /// A CA and a server certificate for 127.0.0.1 signed by it (`ca.crt`, `server.crt/key`).

@@ -101,7 +101,8 @@ pub struct SpecInput<'a> {
     /// e.g. `/etc/hosts`, `/etc/resolv.conf`, `/etc/hostname`, `/run/.containerenv`.
     pub files: Vec<(String, PathBuf)>,
     /// PIDs of the running containers named by `container:NAME` in `--pid`, `--ipc`, `--uts`
-    /// and `--network`, keyed by NAME exactly as given; the caller resolves them.
+    /// and `--network`, keyed by NAME exactly as given; the caller resolves the names listed
+    /// by [`crate::container::options::NamespaceOptions::joined_containers`].
     pub container_pids: BTreeMap<String, u32>,
     /// A network namespace prepared by the network code (an nsfs bind mount), joined when
     /// the network mode is private. `None`: a new namespace with only loopback.
