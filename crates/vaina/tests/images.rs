@@ -546,3 +546,76 @@ fn rmi_racing_import() {
         env.ok(["rmi", "-a", "-f"]);
     }
 }
+
+#[test]
+fn before_since_and_platform_flags() {
+    require_root!();
+    let env = TestEnv::new();
+    let tar = busybox_tar(&env);
+    let old = env.dir.path().join("old.tar");
+    let new = env.dir.path().join("new.tar");
+    std::fs::copy(&tar, &old).unwrap();
+    std::fs::copy(&tar, &new).unwrap();
+    for (p, t) in [
+        (&old, "2020-01-01 00:00:00 UTC"),
+        (&new, "2024-01-01 00:00:00 UTC"),
+    ] {
+        let st = std::process::Command::new("touch")
+            .args(["-d", t])
+            .arg(p)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    env.ok(["import".as_ref(), old.as_os_str(), "old".as_ref()]);
+    env.ok([
+        "import".as_ref(),
+        "--arch".as_ref(),
+        "arm64".as_ref(),
+        "--variant".as_ref(),
+        "v8".as_ref(),
+        new.as_os_str(),
+        "new".as_ref(),
+    ]);
+    let repos = |f: &str| env.ok(["images", "--filter", f, "--format", "{{.Repository}}"]);
+    assert_eq!(repos("since=old"), "localhost/new\n");
+    assert_eq!(repos("before=new"), "localhost/old\n");
+    assert_eq!(repos("until=2022-01-01T00:00:00Z"), "localhost/old\n");
+    let out = env.ok(["images", "--format", "{{.Repository}} {{.CreatedAt}}"]);
+    assert_eq!(
+        out,
+        "localhost/new 2024-01-01 00:00:00 +0000 UTC\nlocalhost/old 2020-01-01 00:00:00 +0000 UTC\n"
+    );
+    assert!(env.ok(["images"]).contains(" years ago "));
+    assert_eq!(
+        env.ok(["image", "inspect", "--format", "{{.Architecture}}", "new"]),
+        "arm64\n"
+    );
+}
+
+#[test]
+fn leftovers_of_interrupted_writes_are_swept() {
+    require_root!();
+    let env = TestEnv::new();
+    import(&env, "first");
+    // What a killed import or pull leaves: a temp blob, a temp layer dir, and a layer dir that
+    // was renamed into place but never recorded.
+    let tmp_blob = env.root.join("oci/blobs/.tmp/blob-interrupted");
+    std::fs::write(&tmp_blob, b"partial").unwrap();
+    let tmp_layer = env.root.join("layers/.tmp-interrupted");
+    std::fs::create_dir_all(tmp_layer.join("usr")).unwrap();
+    let orphan = env.root.join("layers").join("ab".repeat(32));
+    std::fs::create_dir_all(&orphan).unwrap();
+    env.ok(["tag", "first", "second"]);
+    assert!(!tmp_blob.exists());
+    assert!(!tmp_layer.exists());
+    assert!(!orphan.exists());
+    assert_eq!(
+        std::fs::read_dir(env.root.join("layers")).unwrap().count(),
+        1
+    );
+    // Reads never sweep (they take no lock).
+    std::fs::write(&tmp_blob, b"partial").unwrap();
+    env.ok(["images"]);
+    assert!(tmp_blob.exists());
+}

@@ -23,6 +23,10 @@ pub struct ImportOptions {
     pub reference: Option<String>,
     /// Creation time; `None` is now.
     pub created: Option<std::time::SystemTime>,
+    /// `--os`, `--arch`, `--variant`; `None` is the host's.
+    pub os: Option<String>,
+    pub arch: Option<String>,
+    pub variant: Option<String>,
 }
 
 /// Formats a time as Go's RFC 3339 with nanoseconds (trailing zeros trimmed).
@@ -61,10 +65,10 @@ impl Engine {
             .message
             .clone()
             .unwrap_or_else(|| "imported from tarball".to_string());
-        let cfg = json!({
+        let mut cfg = json!({
             "created": created,
-            "architecture": host_arch(),
-            "os": "linux",
+            "architecture": opts.arch.as_deref().unwrap_or(host_arch()),
+            "os": opts.os.as_deref().unwrap_or("linux"),
             "config": Value::Object(config),
             "rootfs": {"type": "layers", "diff_ids": [layer.to_string()]},
             "history": [{
@@ -73,6 +77,9 @@ impl Engine {
                 "comment": comment,
             }],
         });
+        if let Some(v) = &opts.variant {
+            cfg["variant"] = json!(v);
+        }
         let cbytes = serde_json::to_vec(&cfg).map_err(|e| ImageError::Invalid(e.to_string()))?;
         let cdigest = blobs.put_bytes(&cbytes)?;
         let manifest = Manifest {

@@ -64,6 +64,8 @@ impl Engine {
     pub fn list_images(&self) -> Result<Vec<ImageSummary>> {
         let db = self.db()?;
         let conn = db.conn();
+        // One read transaction: the three queries see the same snapshot.
+        let snapshot = conn.unchecked_transaction().map_err(ImageError::from)?;
         let mut names: HashMap<String, Vec<String>> = HashMap::new();
         {
             let mut st = conn
@@ -124,6 +126,8 @@ impl Engine {
                 id,
             });
         }
+        drop(st);
+        snapshot.finish().map_err(ImageError::from)?;
         Ok(out)
     }
 

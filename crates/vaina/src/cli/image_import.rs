@@ -38,6 +38,9 @@ pub fn run(g: &GlobalOpts, a: ImportArgs) -> CmdResult {
         message: a.message,
         reference: a.reference,
         created: None,
+        os: a.os,
+        arch: a.arch,
+        variant: a.variant,
     };
     let rec = if a.path == "-" {
         let stdin = std::io::stdin();

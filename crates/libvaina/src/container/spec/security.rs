@@ -9,9 +9,9 @@ use super::{HostFacts, SpecError, SpecInput};
 use crate::container::options::{CreateOptions, NamespaceMode, SecurityOptions};
 use crate::Result;
 use oci_spec::runtime::{
-    Capability, LinuxCapabilities, LinuxCapabilitiesBuilder, LinuxDevice, LinuxDeviceBuilder,
-    LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType, LinuxNamespace,
-    LinuxNamespaceBuilder, LinuxNamespaceType,
+    Capability, LinuxCapabilities, LinuxDevice, LinuxDeviceBuilder, LinuxDeviceCgroup,
+    LinuxDeviceCgroupBuilder, LinuxDeviceType, LinuxNamespace, LinuxNamespaceBuilder,
+    LinuxNamespaceType,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -156,13 +156,11 @@ pub fn linux_capabilities(
         let add_all = added.contains("ALL");
         to_set(&mut caps.iter().filter(|c| add_all || added.contains(*c)))
     };
-    // Built by hand: oci-spec's builder would start from its own default sets.
-    let mut c = LinuxCapabilitiesBuilder::default()
-        .bounding(all)
-        .effective(granted.clone())
-        .permitted(granted.clone())
-        .build()
-        .unwrap_or_default();
+    // Every set is stated: oci-spec's default holds youki's own choice of capabilities.
+    let mut c = LinuxCapabilities::default();
+    c.set_bounding(Some(all));
+    c.set_effective(Some(granted.clone()));
+    c.set_permitted(Some(granted.clone()));
     if uid == 0 || granted.is_empty() {
         c.set_inheritable(None);
         c.set_ambient(None);
