@@ -1,70 +1,15 @@
-//! Registry client against real registries on loopback (Debian's docker-registry: plain HTTP,
-//! and TLS with a test CA plus htpasswd basic auth) and a fake registry for bearer tokens and
-//! the faults real registries never produce. Blob-level checks use libvaina's client directly;
-//! command-level checks run `vaina pull/login/logout/search` and the bad inputs of issue 2.
+//! Pull and push against Debian's docker-registry on loopback and a fake registry for the
+//! faults real registries never produce. Blob-level checks use libvaina's client directly;
+//! command-level checks run `vaina pull/push/images` and the registry bad inputs of issue 2.
+//! Authentication and TLS are in `registry_auth.rs`.
 
 mod common;
 
+use common::fake_registry::{Canned, FakeRegistry};
 use common::fixtures::{self, Compression, ImageSpec};
-use common::registry::{BearerAuth, Canned, FakeRegistry, Registry};
-use common::TestEnv;
-use libvaina::digest::Digest;
-use libvaina::reference::Reference;
-use libvaina::registry::client::{ClientOptions, RegistryClient};
-use libvaina::registry::pull::{fetch_image_manifests, stage_blobs};
-use libvaina::registry::{Credentials, NoProgress, Platform, RegistryError};
-use libvaina::store::blobs::BlobStore;
-use std::path::Path;
-
-/// Fetches `host/repo:tag` into the OCI layout at `layout` the way `pull` does before it
-/// commits the image; returns the manifest digest.
-fn fetch(
-    layout: &Path,
-    reference: &str,
-    opts: ClientOptions,
-    platform: &Platform,
-) -> Result<Digest, RegistryError> {
-    let r = Reference::parse(reference).unwrap();
-    let client = RegistryClient::new(r.domain.as_deref().unwrap(), opts)?;
-    let fetched = fetch_image_manifests(&client, &r, platform)?;
-    let store = BlobStore::open(layout)?;
-    let staged = stage_blobs(&client, &store, &r.path, &fetched, &NoProgress)?;
-    staged.publish(&store)?;
-    Ok(fetched.manifest_digest)
-}
-
-fn insecure() -> ClientOptions {
-    ClientOptions {
-        insecure: true,
-        ..Default::default()
-    }
-}
-
-fn blob_exists(layout: &Path, digest: &str) -> bool {
-    layout
-        .join("blobs/sha256")
-        .join(digest.trim_start_matches("sha256:"))
-        .is_file()
-}
-
-fn tmp_is_empty(layout: &Path) -> bool {
-    std::fs::read_dir(layout.join("blobs/.tmp"))
-        .map(|mut d| d.next().is_none())
-        .unwrap_or(true)
-}
-
-/// The blobs a manifest in `layout` refers to.
-fn manifest_blobs(layout: &Path, digest: &str) -> Vec<String> {
-    let m: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(layout.join("blobs/sha256").join(&digest[7..])).unwrap(),
-    )
-    .unwrap();
-    let mut v = vec![m["config"]["digest"].as_str().unwrap().to_string()];
-    for l in m["layers"].as_array().unwrap() {
-        v.push(l["digest"].as_str().unwrap().to_string());
-    }
-    v
-}
+use common::registry::*;
+use libvaina::registry::client::ClientOptions;
+use libvaina::registry::Platform;
 
 #[test]
 fn fetches_verified_blobs_from_a_plain_registry() {
@@ -168,155 +113,6 @@ fn chooses_the_platform_from_an_index() {
             .contains("no image found in image index for architecture \"s390x\""),
         "{err}"
     );
-}
-
-#[test]
-fn tls_registry_with_basic_auth() {
-    require_programs!("docker-registry", "skopeo", "openssl", "htpasswd");
-    let reg = Registry::start_tls("alice", "s3cret");
-    let src = tempfile::tempdir().unwrap();
-    fixtures::write_oci_image(src.path(), "one", &ImageSpec::busybox());
-    reg.push_oci(src.path(), "one", "private/bb:1");
-    let reference = format!("{}/private/bb:1", reg.host);
-    let host = Platform::host();
-    let store = tempfile::tempdir().unwrap();
-    let good = Credentials::parse("alice:s3cret").unwrap();
-
-    // Verified with the CA from --cert-dir and the right password.
-    let opts = ClientOptions {
-        insecure: false,
-        cert_dir: reg.cert_dir.clone(),
-        creds: Some(good.clone()),
-    };
-    fetch(store.path(), &reference, opts.clone(), &host).unwrap();
-    // Without credentials: 401.
-    let err = fetch(
-        store.path(),
-        &reference,
-        ClientOptions {
-            creds: None,
-            ..opts.clone()
-        },
-        &host,
-    )
-    .unwrap_err();
-    assert!(
-        matches!(err.root(), RegistryError::Unauthorized(_)),
-        "{err}"
-    );
-    // Without the CA the certificate is refused; insecure accepts it.
-    let err = fetch(
-        store.path(),
-        &reference,
-        ClientOptions {
-            cert_dir: Some(store.path().join("no-certs")),
-            ..opts.clone()
-        },
-        &host,
-    )
-    .unwrap_err();
-    assert!(
-        err.to_string().to_lowercase().contains("certificate"),
-        "{err}"
-    );
-    fetch(
-        store.path(),
-        &reference,
-        ClientOptions {
-            insecure: true,
-            cert_dir: None,
-            creds: Some(good),
-        },
-        &host,
-    )
-    .unwrap();
-}
-
-fn bearer_fake(src: &Path) -> FakeRegistry {
-    let fake = FakeRegistry::start(Some(BearerAuth {
-        user: "bob".into(),
-        password: "pw".into(),
-        token: "tok-123".into(),
-    }));
-    fake.serve_layout(src, "one", "app");
-    fake
-}
-
-#[test]
-fn bearer_token_flow() {
-    let src = tempfile::tempdir().unwrap();
-    fixtures::write_oci_image(src.path(), "one", &ImageSpec::busybox());
-    let fake = bearer_fake(src.path());
-    let reference = format!("{}/app:one", fake.host);
-    let store = tempfile::tempdir().unwrap();
-    let opts = |creds: Option<&str>| ClientOptions {
-        insecure: true,
-        cert_dir: None,
-        creds: creds.map(|c| Credentials::parse(c).unwrap()),
-    };
-    fetch(
-        store.path(),
-        &reference,
-        opts(Some("bob:pw")),
-        &Platform::host(),
-    )
-    .unwrap();
-    // One token for the whole pull (cached per scope).
-    let tokens = fake
-        .requests()
-        .iter()
-        .filter(|r| r.starts_with("GET /token"))
-        .count();
-    assert_eq!(tokens, 1, "{:?}", fake.requests());
-    assert!(fake
-        .requests()
-        .iter()
-        .any(|r| r.contains("scope=repository%3Aapp%3Apull")
-            || r.contains("scope=repository:app:pull")));
-    let err = fetch(
-        store.path(),
-        &reference,
-        opts(Some("bob:wrong")),
-        &Platform::host(),
-    )
-    .unwrap_err();
-    assert!(
-        err.to_string().contains("invalid username/password"),
-        "{err}"
-    );
-}
-
-/// A test environment whose registries.conf marks `host` insecure, with its store created.
-fn env_for(conf: &str) -> TestEnv {
-    let env = TestEnv::new();
-    env.set_registries_conf(conf);
-    libvaina::Engine::new(libvaina::EngineOptions {
-        root: Some(env.root.clone()),
-        runroot: Some(env.runroot.clone()),
-        ..Default::default()
-    })
-    .unwrap()
-    .blobs()
-    .unwrap();
-    env
-}
-
-/// `vaina pull IMAGE` must fail with exit 125, one `Error:` line naming the image and
-/// containing `reason`, and leave the store as it was.
-fn assert_pull_fails(env: &TestEnv, image: &str, extra: &[&str], reason: &str) {
-    let before = env.store_snapshot();
-    let mut args = vec!["pull", "-q"];
-    args.extend_from_slice(extra);
-    args.push(image);
-    let err = env.fails(125, &args);
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "one line expected: {err}");
-    assert!(lines[0].starts_with("Error: "), "{err}");
-    let name = image.split(['@', ':']).next().unwrap();
-    assert!(err.contains(name), "error should name {name}: {err}");
-    assert!(err.contains(reason), "error should say {reason:?}: {err}");
-    assert_eq!(before, env.store_snapshot(), "store changed by {image}");
-    assert!(tmp_is_empty(&env.root.join("oci")));
 }
 
 #[test]
@@ -557,142 +353,6 @@ fn pull_progress_lines_like_podman() {
 }
 
 #[test]
-fn login_logout_against_tls_registry() {
-    require_programs!("docker-registry", "openssl", "htpasswd");
-    let reg = Registry::start_tls("alice", "s3cret");
-    let env = TestEnv::new();
-    let cert_dir = format!("--cert-dir={}", reg.cert_dir.as_ref().unwrap().display());
-    let authfile = env.config.join("auth.json");
-
-    let err = env.fails(
-        125,
-        ["login", &cert_dir, "-u", "alice", "-p", "wrong", &reg.host],
-    );
-    assert!(
-        err.contains(&format!("logging into \"{}\"", reg.host))
-            && err.contains("invalid username/password"),
-        "{err}"
-    );
-    assert!(!authfile.exists());
-
-    let out = env.ok(["login", &cert_dir, "-u", "alice", "-p", "s3cret", &reg.host]);
-    assert_eq!(out, "Login Succeeded!\n");
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(&authfile).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o600);
-    let auth: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&authfile).unwrap()).unwrap();
-    assert_eq!(auth["auths"][&reg.host]["auth"], "YWxpY2U6czNjcmV0");
-    assert_eq!(env.ok(["login", "--get-login", &reg.host]), "alice\n");
-
-    // --password-stdin
-    let mut c = env.cmd([
-        "login",
-        &cert_dir,
-        "-u",
-        "alice",
-        "--password-stdin",
-        &reg.host,
-    ]);
-    c.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"s3cret\n").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
-    assert_eq!(
-        env.ok(["logout", &reg.host]),
-        format!("Removed login credentials for {}\n", reg.host)
-    );
-    let err = env.fails(125, ["logout", &reg.host]);
-    assert!(
-        err.contains(&format!("not logged into {}", reg.host)),
-        "{err}"
-    );
-    let err = env.fails(125, ["login", "--get-login", &reg.host]);
-    assert!(err.contains("not logged into"), "{err}");
-    assert_eq!(
-        env.ok(["logout", "-a"]),
-        "Removed login credentials for all registries\n"
-    );
-}
-
-#[test]
-fn login_with_bearer_token() {
-    let src = tempfile::tempdir().unwrap();
-    fixtures::write_oci_image(src.path(), "one", &ImageSpec::busybox());
-    let fake = bearer_fake(src.path());
-    let env = TestEnv::new();
-    env.set_registries_conf(&fake.insecure_conf());
-    assert_eq!(
-        env.ok(["login", "-u", "bob", "-p", "pw", &fake.host]),
-        "Login Succeeded!\n"
-    );
-    let err = env.fails(125, ["login", "-u", "bob", "-p", "bad", &fake.host]);
-    assert!(err.contains("invalid username/password"), "{err}");
-}
-
-#[test]
-fn search_uses_the_catalog() {
-    require_programs!("docker-registry", "skopeo");
-    let reg = Registry::start();
-    let src = tempfile::tempdir().unwrap();
-    fixtures::write_oci_image(src.path(), "one", &ImageSpec::busybox());
-    reg.push_oci(src.path(), "one", "tools/busybox:1");
-    reg.push_oci(src.path(), "one", "other:1");
-    let env = TestEnv::new();
-    let out = env.ok([
-        "search",
-        "--tls-verify=false",
-        &format!("{}/busy", reg.host),
-    ]);
-    let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 2, "{out}");
-    assert!(
-        lines[0].starts_with("NAME") && lines[0].contains("DESCRIPTION"),
-        "{out}"
-    );
-    assert!(
-        lines[1].starts_with(&format!("{}/tools/busybox", reg.host)),
-        "{out}"
-    );
-    let json = env.ok([
-        "search",
-        "--tls-verify=false",
-        "--format=json",
-        &format!("{}/o", reg.host),
-    ]);
-    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let names: Vec<&str> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["Name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names.len(), 2, "{json}");
-    // A registry without a catalog: a clear message.
-    let fake = FakeRegistry::start(None);
-    let err = env.fails(
-        125,
-        ["search", "--tls-verify=false", &format!("{}/x", fake.host)],
-    );
-    assert!(err.contains("couldn't search registry"), "{err}");
-}
-
-fn images_list(env: &TestEnv) -> Vec<String> {
-    env.ok(["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"])
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-#[test]
 fn pull_then_images_and_push_back() {
     require_programs!("docker-registry", "skopeo");
     let reg = Registry::start();
@@ -923,33 +583,59 @@ fn corrupt_gzip_layer_leaves_the_store_unchanged() {
     assert!(images_list(&env).is_empty());
 }
 
+/// The image ID (config digest) of the `arch` entry of index `tag` in an OCI layout.
+fn config_id_for_arch(layout: &std::path::Path, tag: &str, arch: &str) -> String {
+    let read = |d: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(layout.join("blobs/sha256").join(&d[7..])).unwrap())
+            .unwrap()
+    };
+    let top: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let idx = top["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["annotations"]["org.opencontainers.image.ref.name"] == tag)
+        .unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let entry = read(&idx)["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["platform"]["architecture"] == arch)
+        .unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    read(&entry)["config"]["digest"].as_str().unwrap()[7..].to_string()
+}
+
 #[test]
-fn bearer_tokens_from_a_token_server_with_docker_registry() {
-    require_programs!("docker-registry", "skopeo", "openssl");
-    let reg = Registry::start_token("carol", "tok-pw");
+fn pull_platform_flags() {
+    require_programs!("docker-registry", "skopeo");
+    let reg = Registry::start();
     let src = tempfile::tempdir().unwrap();
-    fixtures::write_oci_image(src.path(), "one", &ImageSpec::busybox());
-    reg.push_oci(src.path(), "one", "team/bb:1");
+    let mut other = ImageSpec::busybox();
+    other.architecture = fixtures::other_arch().into();
+    fixtures::write_oci_index(src.path(), "multi", &[ImageSpec::busybox(), other]);
+    reg.push_oci(src.path(), "multi", "multi:1");
+    let image = format!("{}/multi:1", reg.host);
     let env = env_for(&reg.insecure_conf());
-    let image = format!("{}/team/bb:1", reg.host);
-    // Anonymous: the token server refuses, the pull fails cleanly.
-    assert_pull_fails(&env, &image, &[], "authentication required");
-    // login checks the credentials through the token flow, then pull and push use auth.json.
-    let err = env.fails(125, ["login", "-u", "carol", "-p", "nope", &reg.host]);
-    assert!(err.contains("invalid username/password"), "{err}");
-    assert_eq!(
-        env.ok(["login", "-u", "carol", "-p", "tok-pw", &reg.host]),
-        "Login Succeeded!\n"
+    let host_id = config_id_for_arch(src.path(), "multi", fixtures::host_arch());
+    let other_id = config_id_for_arch(src.path(), "multi", fixtures::other_arch());
+    assert_eq!(env.ok(["pull", "-q", &image]).trim(), host_id);
+    let arch = format!("--arch={}", fixtures::other_arch());
+    assert_eq!(env.ok(["pull", "-q", &arch, &image]).trim(), other_id);
+    let platform = format!("--platform=linux/{}", fixtures::host_arch());
+    assert_eq!(env.ok(["pull", "-q", &platform, &image]).trim(), host_id);
+    assert_pull_fails(
+        &env,
+        &image,
+        &["--platform=linux/s390x"],
+        "no image found in image index",
     );
-    let id = env.ok(["pull", "-q", &image]);
-    assert_eq!(id.trim().len(), 64);
-    env.ok(["push", "-q", &image, &format!("{}/team/copy:1", reg.host)]);
-    let env2 = env_for(&reg.insecure_conf());
-    let id2 = env2.ok([
-        "pull",
-        "-q",
-        "--creds=carol:tok-pw",
-        &format!("{}/team/copy:1", reg.host),
-    ]);
-    assert_eq!(id, id2);
+    let err = env.fails(125, ["pull", "--platform=linux", &image]);
+    assert!(err.contains("invalid platform"), "{err}");
 }

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod fake_registry;
 pub mod fixtures;
 pub mod registry;
 
