@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 /// Polls `f` until it returns true or 10 s pass (for output that arrives asynchronously).
 fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if f() {
             return;
@@ -330,6 +330,25 @@ fn pause_unpause_top_port() {
     );
     let ps = env.ok(["top", "p", "-o", "comm="]);
     assert_eq!(ps.trim(), "sleep");
+    // The container's cgroup exists while it runs (so the leak checks below mean something).
+    assert!(!cgroups_of(&id).is_empty(), "no cgroup found for {id}");
+    let stats = env.ok([
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.Name}} {{.PIDs}}",
+        "p",
+    ]);
+    assert_eq!(stats, "p 1\n");
+    let table = env.ok(["stats", "--no-stream"]);
+    assert!(
+        table.starts_with("ID ") && table.contains("MEM USAGE / LIMIT"),
+        "{table}"
+    );
+    env.ok(["update", "--memory", "64m", "--pids-limit", "50", "p"]);
+    let mem = env.ok(["stats", "--no-stream", "--format", "{{.MemUsage}}", "p"]);
+    assert!(mem.trim().ends_with("/ 67.1MB"), "{mem}");
+    env.fails(125, ["update", "--memory", "abc", "p"]);
     assert_eq!(env.ok(["port", "p"]), "");
     env.fails(125, ["port", "p", "80"]);
     env.ok(["kill", "-s", "TERM", "p"]);
@@ -489,7 +508,7 @@ mod pty {
         }
 
         fn expect(&mut self, text: &str) {
-            let deadline = Instant::now() + Duration::from_secs(10);
+            let deadline = Instant::now() + Duration::from_secs(30);
             while !String::from_utf8_lossy(&self.seen).contains(text) {
                 let left = deadline.saturating_duration_since(Instant::now());
                 match self.out.recv_timeout(left) {
@@ -557,4 +576,74 @@ mod pty {
         assert_eq!(String::from_utf8_lossy(&out.stdout), "got-abc\n");
         assert_eq!(out.status.code(), Some(0));
     }
+}
+
+#[test]
+fn foreground_run_proxies_signals() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    let mut c = env
+        .cmd([
+            "run",
+            "--rm",
+            img,
+            "sh",
+            "-c",
+            "trap 'echo got-term; exit 9' TERM; echo ready; while :; do sleep 0.05; done",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = c.stdout.take().unwrap();
+    let mut buf = [0u8; 6];
+    std::io::Read::read_exact(&mut out, &mut buf).unwrap();
+    assert_eq!(&buf, b"ready\n");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(c.id() as i32),
+        nix::sys::signal::SIGTERM,
+    )
+    .unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert_eq!(rest, "got-term\n");
+    assert_eq!(c.wait().unwrap().code(), Some(9));
+    assert_eq!(env.ok(["ps", "-aq"]), "");
+}
+
+#[test]
+fn logs_follow_and_detached_rm() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok([
+        "run",
+        "-d",
+        "--name",
+        "lf",
+        img,
+        "sh",
+        "-c",
+        "echo one; read x; echo two",
+    ]);
+    // -i was not given: `read` hits EOF at once, so the container ends by itself.
+    let out = env.ok(["logs", "-f", "lf"]);
+    assert_eq!(out, "one\ntwo\n");
+    assert_eq!(state(&env, "lf"), "exited");
+    env.ok(["rm", "lf"]);
+    // `run -d --rm`: the monitor removes the container when it exits.
+    let id = env
+        .ok(["run", "-d", "--rm", img, "true"])
+        .trim()
+        .to_string();
+    env.ok(["wait", "--ignore", &id]);
+    eventually("removal", || env.ok(["ps", "-aq"]).is_empty());
+    let err = env.fails(
+        125,
+        ["run", "--rm", "--pull=missing", "nosuchimage", "true"],
+    );
+    assert!(
+        err.starts_with("Error: ") && err.lines().count() == 1,
+        "{err}"
+    );
 }

@@ -415,7 +415,10 @@ impl Engine {
         let paths = self.container_paths(id);
         if let Some(rec) = record::get(self.db()?.conn(), id)? {
             if let Ok(rt) = self.runtime_for(&rec.config) {
-                let _ = paths.runtime(&rt).delete(id, true);
+                let rt = paths.runtime(&rt);
+                if rt.has_state(id) {
+                    let _ = rt.delete(id, true);
+                }
             }
         }
         rootfs::unmount(&paths)?;

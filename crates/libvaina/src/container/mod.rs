@@ -21,6 +21,7 @@ pub mod options;
 pub mod record;
 pub mod rootfs;
 pub mod spec;
+pub mod stats;
 pub mod top;
 
 pub use config::ContainerConfig;

@@ -303,7 +303,9 @@ fn create_once(
 ) -> Result<(stdio::ContainerIo, i64)> {
     rootfs::mount(paths, &cfg.layers)?;
     // A leftover runtime state (a killed monitor) would make `create` fail.
-    let _ = rt.delete(id, true);
+    if rt.has_state(id) {
+        let _ = rt.delete(id, true);
+    }
     let io = stdio::create(rt, id, paths, cfg.tty, cfg.interactive, passthrough)?;
     let pid_file = paths.pid_file();
     let pid: i64 = std::fs::read_to_string(&pid_file)

@@ -6,6 +6,7 @@
 //! - [`ipam`]: leases, attachments and host-port reservations (tables in [`SCHEMA`])
 //! - [`ports`]: the `-p` grammar
 //! - [`driver`]: the backend trait ([`driver::NetworkDriver`]) and the bridge backend
+//! - [`netns`]: persistent network namespaces for containers (create, enter, remove)
 //! - [`netlink`], [`firewall`], [`sysctl`]: the kernel changes the bridge backend makes
 //! - [`ops`]: the `Engine` methods (`network create/ls/inspect/rm/prune/exists/reload`, and
 //!   [`Engine::network_setup`]/[`Engine::network_teardown`] for the container lifecycle)
@@ -21,6 +22,7 @@ pub mod driver;
 pub mod firewall;
 pub mod ipam;
 pub mod netlink;
+pub mod netns;
 pub mod ops;
 pub mod ports;
 pub mod sysctl;

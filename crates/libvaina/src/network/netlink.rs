@@ -2,7 +2,7 @@
 //! given by path, addresses, routes, link up.
 //!
 //! For now each function drives iproute2's `ip` (one `ip -batch -` process per step and
-//! namespace, entered with `nsenter --net=PATH` for paths outside /run/netns) instead of speaking
+//! namespace, spawned from a thread that joined the container's namespace) instead of speaking
 //! rtnetlink itself: the functions are the seam, so a native netlink implementation can replace
 //! their bodies without touching the driver. Link existence is read from /sys/class/net.
 
@@ -33,22 +33,22 @@ pub fn ip_batch(netns: Option<&Path>, lines: &[String]) -> Result<(), NetworkErr
     if lines.is_empty() {
         return Ok(());
     }
-    let mut cmd = match netns {
-        Some(ns) => {
-            let mut c = Command::new("nsenter");
-            c.arg(format!("--net={}", ns.display())).arg("--").arg("ip");
-            c
-        }
-        None => Command::new("ip"),
-    };
-    cmd.args(["-batch", "-"])
+    let input = lines.join("\n") + "\n";
+    match netns {
+        // The child inherits the namespace of the thread that spawns it.
+        Some(ns) => super::netns::run_in(ns, move || run_ip_batch(&input)),
+        None => run_ip_batch(&input),
+    }
+}
+
+fn run_ip_batch(input: &str) -> Result<(), NetworkError> {
+    let mut child = Command::new("ip")
+        .args(["-batch", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = cmd
+        .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| NetworkError::Command(format!("ip: {e}")))?;
-    let input = lines.join("\n") + "\n";
     if let Some(mut stdin) = child.stdin.take() {
         stdin
             .write_all(input.as_bytes())
@@ -144,11 +144,8 @@ pub fn add_veth(netns: &Path, cfg: &PeerConfig) -> Result<(), NetworkError> {
     }
     lines.push(format!("link set {} up", cfg.peer_name));
     for gw in &cfg.gateways {
-        let fam = if gw.is_ipv6() { "-6 " } else { "" };
-        lines.push(format!(
-            "{fam}route add default via {gw} dev {}",
-            cfg.peer_name
-        ));
+        // The family follows from the gateway's address.
+        lines.push(format!("route add default via {gw} dev {}", cfg.peer_name));
     }
     ip_batch(Some(netns), &lines)
 }

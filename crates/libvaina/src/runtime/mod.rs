@@ -111,6 +111,12 @@ impl Runtime {
         self.run(c)
     }
 
+    /// Whether the runtime keeps state for `id` (runc and crun keep a directory per
+    /// container under their root); lets callers skip a needless `delete`.
+    pub fn has_state(&self, id: &str) -> bool {
+        self.root.join(id).exists()
+    }
+
     /// `start ID`.
     pub fn start(&self, id: &str) -> Result<(), RuntimeError> {
         self.run_quiet(&["start", id])

@@ -355,17 +355,24 @@ impl TestEnv {
     }
 }
 
-/// cgroup directories named after container `id` (vaina names them `vaina-<id>`), in every
-/// mounted hierarchy.
+/// cgroup directories named after container `id` (`vaina/<id>` and the other usual
+/// places), in every mounted hierarchy.
 pub fn cgroups_of(id: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Ok(rd) = std::fs::read_dir("/sys/fs/cgroup") else {
         return out;
     };
     for h in rd.flatten() {
-        let p = h.path().join("vaina").join(format!("vaina-{id}"));
-        if p.exists() {
-            out.push(p);
+        for rel in [
+            format!("vaina/{id}"),
+            format!("vaina/vaina-{id}"),
+            format!("machine.slice/vaina-{id}.scope"),
+            id.to_string(),
+        ] {
+            let p = h.path().join(rel);
+            if p.exists() {
+                out.push(p);
+            }
         }
     }
     out

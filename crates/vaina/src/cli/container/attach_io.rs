@@ -72,6 +72,31 @@ fn terminal_size() -> Option<(u16, u16)> {
     (r == 0 && ws.ws_row > 0).then_some((ws.ws_row, ws.ws_col))
 }
 
+/// `--sig-proxy`: from now on, this process's SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and
+/// SIGUSR2 are passed to `forward` (which signals the container) instead of killing us.
+pub fn proxy_signals(forward: impl Fn(i32) + Send + 'static) -> anyhow::Result<()> {
+    use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+    let mut set = SigSet::empty();
+    for s in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+    ] {
+        set.add(s);
+    }
+    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&set), None)?;
+    std::thread::spawn(move || loop {
+        match set.wait() {
+            Ok(sig) => forward(sig as i32),
+            Err(_) => return,
+        }
+    });
+    Ok(())
+}
+
 /// Runs an attach session on `stream` until the container exits or the user detaches.
 pub fn attach(
     stream: UnixStream,

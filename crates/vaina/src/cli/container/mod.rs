@@ -10,6 +10,7 @@ mod lifecycle;
 mod logs;
 mod ps;
 mod run;
+mod stats;
 
 use super::{CmdResult, GlobalOpts};
 use clap::{Args, Subcommand};
@@ -53,6 +54,10 @@ pub enum CoreCommand {
     Top(exec::TopArgs),
     /// List port mappings or a specific mapping for the container
     Port(lifecycle::PortArgs),
+    /// Display a live stream of container resource usage statistics
+    Stats(stats::StatsArgs),
+    /// Update an existing container
+    Update(stats::UpdateArgs),
 }
 
 /// `vaina container ...`.
@@ -143,5 +148,7 @@ fn core(g: &GlobalOpts, c: CoreCommand) -> CmdResult {
         CoreCommand::Logs(a) => logs::logs(g, a),
         CoreCommand::Top(a) => exec::top(g, a),
         CoreCommand::Port(a) => lifecycle::port(g, a),
+        CoreCommand::Stats(a) => stats::stats(g, a),
+        CoreCommand::Update(a) => stats::update(g, a),
     }
 }

@@ -6,7 +6,7 @@ use crate::cli::{CmdResult, GlobalOpts};
 use anyhow::Context;
 use clap::{ArgAction, Args};
 use libvaina::container::lifecycle::MonitorWatch;
-use libvaina::container::options::ContainerDefaults;
+use libvaina::container::options::{ContainerDefaults, PullPolicy};
 use libvaina::Engine;
 
 /// Flags of `run` and `create` (the shared create flags plus the lifecycle ones).
@@ -37,6 +37,33 @@ pub struct RunArgs {
     pub command: Vec<String>,
 }
 
+/// `--pull`: `always` and `newer` pull (a failed `newer` pull keeps a local image), `missing`
+/// pulls when the image is not in the store, `never` does not.
+fn pull_if_needed(engine: &mut Engine, image: &str, policy: PullPolicy) -> anyhow::Result<()> {
+    let local = || engine.lookup_image(image).is_ok();
+    let wanted = match policy {
+        PullPolicy::Never => false,
+        PullPolicy::Missing => !local(),
+        PullPolicy::Always | PullPolicy::Newer => true,
+    };
+    if !wanted {
+        return Ok(());
+    }
+    let progress = crate::cli::progress::CopyProgress::new(false);
+    match engine.pull(
+        image,
+        &libvaina::registry::PullOptions::default(),
+        &progress,
+    ) {
+        Ok(_) => Ok(()),
+        Err(e) if policy == PullPolicy::Newer && engine.lookup_image(image).is_ok() => {
+            log::warn!("{e}; using the local image");
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Creates the container (honouring `--replace` and `--cidfile`); returns its ID.
 fn create_from(
     engine: &mut Engine,
@@ -61,6 +88,7 @@ fn create_from(
             }
         }
     }
+    pull_if_needed(engine, &a.image, opts.pull)?;
     let rec = engine.create_container(&a.image, &opts)?;
     if let Some(f) = &opts.cidfile {
         std::fs::write(f, &rec.id).with_context(|| format!("writing {}", f.display()))?;
@@ -93,11 +121,25 @@ pub fn run(g: &GlobalOpts, a: RunArgs) -> CmdResult {
         return Ok(0);
     }
     let watch = MonitorWatch::open(&engine.container_paths(&rec.id));
+    if a.sig_proxy && !a.flags.tty {
+        proxy_to(&engine, &rec)?;
+    }
     let stream = started.attach.context("attaching to the container")?;
     let stdin = a.flags.interactive
         && (a.attach.is_empty() || a.attach.iter().any(|s| s.eq_ignore_ascii_case("stdin")));
     let end = attach_io::attach(stream, a.flags.tty, stdin, &a.detach_keys)?;
     finish_attach(&mut engine, &rec.id, end, watch)
+}
+
+/// Forwards our signals to the container (`--sig-proxy`, on by default without a terminal).
+fn proxy_to(engine: &Engine, rec: &libvaina::container::ContainerRecord) -> anyhow::Result<()> {
+    let rt = engine
+        .container_paths(&rec.id)
+        .runtime(&engine.runtime_for(&rec.config)?);
+    let id = rec.id.clone();
+    attach_io::proxy_signals(move |sig| {
+        let _ = rt.kill(&id, sig, false);
+    })
 }
 
 /// After an attach session: the container's exit code, or 0 after a detach.
@@ -206,6 +248,9 @@ pub fn attach(g: &GlobalOpts, a: AttachArgs) -> CmdResult {
     }
     let paths = engine.container_paths(&rec.id);
     let watch = MonitorWatch::open(&paths);
+    if a.sig_proxy && !rec.config.tty {
+        proxy_to(&engine, &rec)?;
+    }
     let stream = libvaina::container::attach::connect(&paths)
         .with_context(|| format!("attaching to container {}", rec.id))?;
     let stdin = !a.no_stdin && rec.config.interactive;

@@ -1,0 +1,182 @@
+//! `stats` and `update`: resource usage read from the container's cgroup (v1 controllers,
+//! hybrid or v2), and new resource limits applied through `runtime update` and kept in the
+//! bundle so a restart keeps them.
+
+use super::options::Resources;
+use super::record::ContainerState;
+use super::ContainerError;
+use crate::error::IoContext;
+use crate::runtime::{cgroup_layout, CgroupLayout};
+use crate::{Engine, Result};
+use std::path::{Path, PathBuf};
+
+/// One sample of a container's usage.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct StatsSample {
+    pub id: String,
+    pub name: String,
+    /// CPU time used, nanoseconds.
+    pub cpu_nanos: u64,
+    /// Seconds since the container started.
+    pub uptime_secs: f64,
+    pub mem_usage: u64,
+    pub mem_limit: u64,
+    pub pids: u64,
+    pub block_read: u64,
+    pub block_write: u64,
+}
+
+fn read_u64(p: &Path) -> Option<u64> {
+    std::fs::read_to_string(p).ok()?.trim().parse().ok()
+}
+
+fn host_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// The container's cgroup path from its bundle (`linux.cgroupsPath`).
+fn cgroup_path(config_json: &Path) -> Option<PathBuf> {
+    let spec = oci_spec::runtime::Spec::load(config_json).ok()?;
+    let p = spec.linux().as_ref()?.cgroups_path().clone()?;
+    let s = p.to_string_lossy();
+    // systemd form "slice:prefix:name" is not used by vaina's cgroupfs setup.
+    Some(PathBuf::from(s.trim_start_matches('/')))
+}
+
+/// Reads one sample from the cgroup at `rel` under /sys/fs/cgroup.
+pub fn sample_cgroup(rel: &Path, layout: CgroupLayout) -> StatsSample {
+    let base = Path::new("/sys/fs/cgroup");
+    let mut s = StatsSample::default();
+    match layout {
+        CgroupLayout::V2 => {
+            let d = base.join(rel);
+            s.mem_usage = read_u64(&d.join("memory.current")).unwrap_or(0);
+            s.mem_limit = read_u64(&d.join("memory.max")).unwrap_or(0);
+            s.pids = read_u64(&d.join("pids.current")).unwrap_or(0);
+            s.cpu_nanos = std::fs::read_to_string(d.join("cpu.stat"))
+                .unwrap_or_default()
+                .lines()
+                .find_map(|l| l.strip_prefix("usage_usec "))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map_or(0, |us| us * 1000);
+            for l in std::fs::read_to_string(d.join("io.stat"))
+                .unwrap_or_default()
+                .lines()
+            {
+                for kv in l.split_whitespace() {
+                    if let Some(v) = kv.strip_prefix("rbytes=") {
+                        s.block_read += v.parse::<u64>().unwrap_or(0);
+                    } else if let Some(v) = kv.strip_prefix("wbytes=") {
+                        s.block_write += v.parse::<u64>().unwrap_or(0);
+                    }
+                }
+            }
+        }
+        _ => {
+            let mem = base.join("memory").join(rel);
+            s.mem_usage = read_u64(&mem.join("memory.usage_in_bytes")).unwrap_or(0);
+            // Podman subtracts the page cache ("inactive_file") from the usage.
+            let inactive = std::fs::read_to_string(mem.join("memory.stat"))
+                .unwrap_or_default()
+                .lines()
+                .find_map(|l| l.strip_prefix("total_inactive_file "))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+            s.mem_usage = s.mem_usage.saturating_sub(inactive);
+            s.mem_limit = read_u64(&mem.join("memory.limit_in_bytes")).unwrap_or(0);
+            s.pids = read_u64(&base.join("pids").join(rel).join("pids.current")).unwrap_or(0);
+            s.cpu_nanos = read_u64(&base.join("cpuacct").join(rel).join("cpuacct.usage"))
+                .or_else(|| read_u64(&base.join("cpu,cpuacct").join(rel).join("cpuacct.usage")))
+                .unwrap_or(0);
+            let io = base
+                .join("blkio")
+                .join(rel)
+                .join("blkio.throttle.io_service_bytes");
+            for l in std::fs::read_to_string(io).unwrap_or_default().lines() {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                if f.len() == 3 {
+                    let v = f[2].parse::<u64>().unwrap_or(0);
+                    match f[1] {
+                        "Read" => s.block_read += v,
+                        "Write" => s.block_write += v,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    let host = host_memory();
+    if s.mem_limit == 0 || (host > 0 && s.mem_limit > host) {
+        s.mem_limit = host;
+    }
+    s
+}
+
+impl Engine {
+    /// One usage sample of a running container.
+    pub fn container_stats(&self, name_or_id: &str) -> Result<StatsSample> {
+        let rec = self.lookup_container(name_or_id)?;
+        if !matches!(rec.state, ContainerState::Running | ContainerState::Paused) {
+            return Err(ContainerError::StateImproper(format!(
+                "container {} is not running",
+                rec.name
+            ))
+            .into());
+        }
+        let paths = self.container_paths(&rec.id);
+        let rel = cgroup_path(&paths.config_json())
+            .unwrap_or_else(|| PathBuf::from(format!("vaina/vaina-{}", rec.id)));
+        let mut s = sample_cgroup(&rel, cgroup_layout());
+        s.id = rec.id.clone();
+        s.name = rec.name.clone();
+        s.uptime_secs = (super::record::now_nanos() - rec.started).max(0) as f64 / 1e9;
+        Ok(s)
+    }
+
+    /// Applies new resource limits: through the runtime when the container runs, and in the
+    /// bundle so the next start uses them.
+    pub fn update_container(&mut self, name_or_id: &str, r: &Resources) -> Result<String> {
+        let rec = self.lookup_container(name_or_id)?;
+        let paths = self.container_paths(&rec.id);
+        let host = super::spec::HostFacts::probe();
+        let res = super::spec::resources::build(r, &host)?;
+        let cfg_path = paths.config_json();
+        let mut spec = oci_spec::runtime::Spec::load(&cfg_path)
+            .map_err(|e| ContainerError::Invalid(format!("reading {}: {e}", cfg_path.display())))?;
+        if let Some(linux) = spec.linux_mut() {
+            let mut merged = linux.resources().clone().unwrap_or_default();
+            if res.memory().is_some() {
+                merged.set_memory(*res.memory());
+            }
+            if res.cpu().is_some() {
+                merged.set_cpu(res.cpu().clone());
+            }
+            if res.pids().is_some() {
+                merged.set_pids(*res.pids());
+            }
+            if res.block_io().is_some() {
+                merged.set_block_io(res.block_io().clone());
+            }
+            linux.set_resources(Some(merged));
+        }
+        spec.save(&cfg_path)
+            .map_err(|e| ContainerError::Invalid(format!("writing {}: {e}", cfg_path.display())))?;
+        if matches!(rec.state, ContainerState::Running | ContainerState::Paused) {
+            std::fs::create_dir_all(&paths.run_dir).with_path(&paths.run_dir)?;
+            let file = paths.run_dir.join("resources.json");
+            let text = serde_json::to_vec(&res)
+                .map_err(|e| ContainerError::Invalid(format!("encoding resources: {e}")))?;
+            std::fs::write(&file, text).with_path(&file)?;
+            let rt = paths.runtime(&self.runtime_for(&rec.config)?);
+            let out = rt.update(&rec.id, &file);
+            let _ = std::fs::remove_file(&file);
+            out?;
+        }
+        Ok(rec.id)
+    }
+}
