@@ -378,7 +378,7 @@ impl CreateFlags {
             if self.cpu_quota.is_some() {
                 anyhow::bail!("--cpu-quota and --cpus cannot be set together");
             }
-            if let Some(quota) = parse::cpus(c)? {
+            if let Some(quota) = parse::cpus_quota(c)? {
                 r.cpu_quota = Some(quota);
                 r.cpu_period = Some(100_000);
             }

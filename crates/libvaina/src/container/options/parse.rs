@@ -89,10 +89,16 @@ pub fn int_flag(flag: &str, value: &str) -> Result<i64> {
         .map_err(|_| number_flag_error(flag, value, "ParseInt"))
 }
 
+/// `--cpus` as the CFS quota for a period of 100000 µs, `-1` (unlimited) for `0`. See
+/// [`cpus_quota`]; `_host_cpus` is unused (Podman does not cap at the host's CPU count).
+pub fn cpus(value: &str, _host_cpus: usize) -> Result<i64> {
+    Ok(cpus_quota(value)?.unwrap_or(-1))
+}
+
 /// `--cpus`: a decimal number of CPUs, as the CFS quota for a period of 100000 µs; `0` means
 /// no limit (`None`). Like Podman, more CPUs than the host has are accepted; a negative count
 /// or a quota under 1 ms is refused.
-pub fn cpus(value: &str) -> Result<Option<i64>> {
+pub fn cpus_quota(value: &str) -> Result<Option<i64>> {
     let n: f64 = value
         .parse()
         .map_err(|_| number_flag_error("--cpus", value, "ParseFloat"))?;
@@ -523,19 +529,24 @@ mod tests {
             "invalid argument \"abc\" for \"-c, --cpu-shares\" flag: strconv.ParseUint: parsing \"abc\": invalid syntax"
         );
         assert_eq!(int_flag("--pids-limit", "-1").unwrap(), -1);
-        assert_eq!(cpus("1.5").unwrap(), Some(150_000));
-        assert_eq!(cpus("0.01").unwrap(), Some(1000));
-        assert_eq!(cpus("3").unwrap(), Some(300_000));
-        assert_eq!(cpus("0").unwrap(), None);
+        assert_eq!(cpus_quota("1.5").unwrap(), Some(150_000));
+        assert_eq!(cpus_quota("0.01").unwrap(), Some(1000));
+        assert_eq!(cpus_quota("3").unwrap(), Some(300_000));
+        assert_eq!(cpus_quota("0").unwrap(), None);
         assert_eq!(
-            cpus("-1").unwrap_err().to_string(),
+            cpus_quota("-1").unwrap_err().to_string(),
             "invalid argument \"-1\" for \"--cpus\" flag: the number of CPUs must be a positive number"
         );
         assert_eq!(
-            cpus("0.001").unwrap_err().to_string(),
+            cpus_quota("0.001").unwrap_err().to_string(),
             "CPU cfs quota cannot be less than 1ms (i.e. 1000)"
         );
-        assert!(cpus("x").unwrap_err().to_string().contains("ParseFloat"));
+        assert!(cpus_quota("x")
+            .unwrap_err()
+            .to_string()
+            .contains("ParseFloat"));
+        assert_eq!(cpus("0", 2).unwrap(), -1);
+        assert_eq!(cpus("0.5", 2).unwrap(), 50_000);
         assert_eq!(blkio_weight("500").unwrap(), Some(500));
         assert_eq!(blkio_weight("0").unwrap(), None);
         assert!(blkio_weight("5").is_err());
