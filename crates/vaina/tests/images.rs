@@ -619,3 +619,36 @@ fn leftovers_of_interrupted_writes_are_swept() {
     env.ok(["images"]);
     assert!(tmp_blob.exists());
 }
+
+#[test]
+fn images_in_use_by_containers() {
+    require_root!();
+    let env = TestEnv::new();
+    let id = import(&env, "used");
+    let ctr = env.ok(["create", "--name", "c1", "used", "/bin/true"]);
+    let ctr = ctr.trim().to_string();
+    assert_eq!(
+        env.ok(["images", "--format", "{{.Repository}} {{.Containers}}"]),
+        "localhost/used 1\n"
+    );
+    let before = env.store_snapshot();
+    let err = env.fails(2, ["rmi", "used"]);
+    assert_eq!(
+        err.trim(),
+        format!("Error: image used by {ctr}: image is in use by a container: consider listing external containers and force-removing image")
+    );
+    assert_eq!(env.store_snapshot(), before);
+    // Prune never removes an image a container uses.
+    assert_eq!(env.ok(["image", "prune", "-a", "-f"]), "");
+    assert_eq!(
+        env.ok(["images", "-q", "--filter", "containers=true"])
+            .trim(),
+        &id[..12]
+    );
+    // -f removes the container first, as Podman does.
+    assert_eq!(
+        env.ok(["rmi", "-f", "used"]),
+        format!("Untagged: localhost/used:latest\nDeleted: {id}\n")
+    );
+    assert_eq!(env.ok(["ps", "-a", "-q"]), "");
+}

@@ -639,3 +639,42 @@ fn pull_platform_flags() {
     let err = env.fails(125, ["pull", "--platform=linux", &image]);
     assert!(err.contains("invalid platform"), "{err}");
 }
+
+#[test]
+fn concurrent_pulls_of_one_image() {
+    require_programs!("docker-registry", "skopeo");
+    let reg = Registry::start();
+    let src = tempfile::tempdir().unwrap();
+    fixtures::write_oci_image(
+        src.path(),
+        "wh",
+        &ImageSpec::busybox_with_whiteouts(Compression::Zstd),
+    );
+    reg.push_oci(src.path(), "wh", "bb:1");
+    let env = env_for(&reg.insecure_conf());
+    let image = format!("{}/bb:1", reg.host);
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            env.cmd(["pull", "-q", &image])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let ids: Vec<String> = children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        })
+        .collect();
+    assert!(ids.iter().all(|i| i == &ids[0]), "{ids:?}");
+    assert_eq!(images_list(&env).len(), 1);
+    assert!(tmp_is_empty(&env.root.join("oci")));
+}

@@ -42,6 +42,14 @@ impl Engine {
         Ok(l)
     }
 
+    /// Takes the images lock shared: no image can be removed while it is held. `create` holds
+    /// it from looking up the image until the container is recorded, so `rmi` cannot delete
+    /// the layers in between.
+    pub fn lock_images_shared(&self) -> Result<FileLock> {
+        self.db()?;
+        Ok(FileLock::shared(&self.paths.locks().join("images.lock"))?)
+    }
+
     /// Removes temp blobs, temp layer directories and layer directories the database does not
     /// know (an unpack that finished but whose image was never recorded).
     fn sweep_images(&self, _lock: &ImagesLock) -> Result<()> {
