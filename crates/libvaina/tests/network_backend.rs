@@ -105,6 +105,15 @@ fn traces(needle: &str) -> Vec<String> {
     v
 }
 
+/// Removes a vaina-made namespace left behind by a failed test.
+struct NetnsFileGuard(PathBuf);
+
+impl Drop for NetnsFileGuard {
+    fn drop(&mut self) {
+        let _ = libvaina::network::netns::remove(&self.0);
+    }
+}
+
 /// Deletes a test bridge left behind by a failed test (a passing test removes it itself).
 struct BridgeGuard(String);
 
@@ -238,10 +247,17 @@ fn published_port_answers_on_localhost() {
     let ns = Netns::new("port");
     let st = env
         .engine
-        .network_setup(&request(id, &ns, "portnet", &["127.0.0.1:18932:8080"]))
+        .network_setup(&request(
+            id,
+            &ns,
+            "portnet",
+            &["127.0.0.1:18932:8080", "18933:8080", "8080/udp"],
+        ))
         .unwrap();
     assert_eq!(st.ports[0].host_port, 18932);
-    // A one-shot server inside the namespace; the host connects to 127.0.0.1:18932.
+    assert_ne!(st.ports[2].host_port, 0, "a random host port was chosen");
+    // A server inside the namespace; the host connects to 127.0.0.1 on both published ports
+    // (one bound to 127.0.0.1, one to every address).
     let mut server = Command::new("ip")
         .args([
             "netns",
@@ -249,7 +265,7 @@ fn published_port_answers_on_localhost() {
             &ns.name,
             "busybox",
             "nc",
-            "-l",
+            "-ll",
             "-p",
             "8080",
             "-e",
@@ -268,6 +284,11 @@ fn published_port_answers_on_localhost() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     let (_, answer) = sh(&["busybox", "nc", "-w", "2", "127.0.0.1", "18932"]);
+    let (_, answer2) = sh(&["busybox", "nc", "-w", "2", "127.0.0.1", "18933"]);
+    assert!(
+        answer2.contains("hello-from-ns"),
+        "no answer on the wildcard port"
+    );
     let _ = server.kill();
     let _ = server.wait();
     assert!(
@@ -402,6 +423,7 @@ fn vaina_netns_lifecycle() {
     let _guard = create(&env.engine, "nslnet", bridge, "10.231.12.0/24", false);
     let path = env.engine.paths.runroot.join("netns").join("c0ffee0000nsl");
     libvaina::network::netns::create(&path).unwrap();
+    let _ns_guard = NetnsFileGuard(path.clone());
     // Creating it again fails and leaves the first one intact.
     assert!(libvaina::network::netns::create(&path).is_err());
     let req = SetupRequest {
@@ -429,6 +451,32 @@ fn vaina_netns_lifecycle() {
     assert_eq!(ep["IPPrefixLen"], 24);
     assert_eq!(ep["Gateway"], "10.231.12.1");
     assert_eq!(ep["MacAddress"], "02:42:0a:e7:0c:4d");
+    // connect adds eth1 on a second network; disconnect removes it again.
+    let _guard2 = create(&env.engine, "nsl2", "vtbr-nsl2", "10.231.14.0/24", false);
+    let req2 = NetworkRequest {
+        name: "nsl2".into(),
+        ..Default::default()
+    };
+    let c = env
+        .engine
+        .network_connect("c0ffee0000nsl", &path, &req2)
+        .unwrap();
+    assert_eq!(c.interface, "eth1");
+    let (_, addr) = sh(&["nsenter", &ns_arg, "ip", "addr", "show", "eth1"]);
+    assert!(addr.contains("inet 10.231.14.2/24"), "{addr}");
+    let again = env.engine.network_connect("c0ffee0000nsl", &path, &req2);
+    assert!(again.unwrap_err().to_string().contains("already connected"));
+    env.engine
+        .network_disconnect("c0ffee0000nsl", "nsl2")
+        .unwrap();
+    let (_, links) = sh(&["nsenter", &ns_arg, "ip", "-o", "link"]);
+    assert!(!links.contains("eth1") && links.contains("eth0"), "{links}");
+    assert!(env
+        .engine
+        .network_disconnect("c0ffee0000nsl", "nsl2")
+        .is_err());
+    assert!(env.engine.network_containers("nsl2").unwrap().is_empty());
+    env.engine.network_remove("nsl2", false, None).unwrap();
     env.engine.network_teardown("c0ffee0000nsl").unwrap();
     libvaina::network::netns::remove(&path).unwrap();
     libvaina::network::netns::remove(&path).unwrap();
@@ -439,6 +487,7 @@ fn vaina_netns_lifecycle() {
     env.engine.network_remove("nslnet", false, None).unwrap();
     let left: Vec<String> = traces(bridge)
         .into_iter()
+        .chain(traces("vtbr-nsl2"))
         .chain(traces("c0ffee0000nsl"))
         .collect();
     assert!(left.is_empty(), "leaked: {left:#?}");

@@ -72,6 +72,10 @@ pub struct NetworkStatus {
     pub isolate: bool,
     #[serde(default)]
     pub mtu: u32,
+    /// Metric of the default route through this network (`--opt metric=`, else 100 + the
+    /// attachment's position, so the first network wins).
+    #[serde(default)]
+    pub metric: u32,
 }
 
 impl NetworkStatus {
@@ -214,6 +218,7 @@ impl NetworkDriver for BridgeDriver {
                     } else {
                         a.addresses.iter().filter_map(|x| x.gateway).collect()
                     },
+                    metric: a.metric,
                 },
             )?;
         }

@@ -64,7 +64,16 @@ fn run_ip_batch(input: &str) -> Result<(), NetworkError> {
             .find(|l| !l.trim().is_empty())
             .unwrap_or("failed")
             .trim();
-        return Err(NetworkError::Command(format!("netlink: {first}")));
+        // `ip -batch` names the failing line as "Command failed -:N".
+        let cmd = err
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Command failed -:"))
+            .and_then(|n| n.trim().parse::<usize>().ok())
+            .and_then(|n| input.lines().nth(n.saturating_sub(1)));
+        return Err(NetworkError::Command(match cmd {
+            Some(c) => format!("netlink: ip {c}: {first}"),
+            None => format!("netlink: {first}"),
+        }));
     }
     Ok(())
 }
@@ -108,6 +117,8 @@ pub struct PeerConfig {
     pub addrs: Vec<(IpAddr, u8)>,
     /// Default-route gateways (none for internal networks).
     pub gateways: Vec<IpAddr>,
+    /// Metric of the default routes (lower wins), so several networks can each have one.
+    pub metric: u32,
 }
 
 /// Creates the veth pair with its peer directly inside `netns` (so its name never clashes with
@@ -145,7 +156,10 @@ pub fn add_veth(netns: &Path, cfg: &PeerConfig) -> Result<(), NetworkError> {
     lines.push(format!("link set {} up", cfg.peer_name));
     for gw in &cfg.gateways {
         // The family follows from the gateway's address.
-        lines.push(format!("route add default via {gw} dev {}", cfg.peer_name));
+        lines.push(format!(
+            "route add default via {gw} dev {} metric {}",
+            cfg.peer_name, cfg.metric
+        ));
     }
     ip_batch(Some(netns), &lines)
 }
