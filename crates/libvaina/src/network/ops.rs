@@ -308,9 +308,8 @@ impl Engine {
                 ipam::reserve_ports(tx, &cid, &mut published)?;
             }
             let mut names: Vec<String> = existing.iter().map(|a| a.interface.clone()).collect();
-            let mut position = existing.len();
             let mut out = Vec::new();
-            for (r, n) in reqs.iter().zip(&chosen) {
+            for (position, (r, n)) in (existing.len()..).zip(reqs.iter().zip(&chosen)) {
                 if existing.iter().chain(&out).any(|a: &NetworkStatus| a.network == n.name) {
                     return Err(NetworkError::Invalid(format!(
                         "container {cid} is already connected to network {:?}: network is already connected",
@@ -358,7 +357,6 @@ impl Engine {
                     "INSERT INTO network_attachments (container_id, network, position, status) VALUES (?1, ?2, ?3, ?4)",
                     params![cid, n.name, position as i64, json],
                 )?;
-                position += 1;
                 out.push(status);
             }
             Ok::<_, NetworkError>(out)
