@@ -605,12 +605,32 @@ fn leftovers_of_interrupted_writes_are_swept() {
     // was renamed into place but never recorded.
     let tmp_blob = env.root.join("oci/blobs/.tmp/blob-interrupted");
     std::fs::write(&tmp_blob, b"partial").unwrap();
+    // A temp blob still being written (by a pull, which stages blobs without the lock) stays.
+    let live_blob = env.root.join("oci/blobs/.tmp/blob-live");
+    std::fs::write(&live_blob, b"partial").unwrap();
+    // A blob no image refers to: removed once old (crash inside rmi), kept while fresh (a pull
+    // about to commit).
+    let stale = env.root.join("oci/blobs/sha256").join("cd".repeat(32));
+    std::fs::write(&stale, b"stale").unwrap();
+    let fresh = env.root.join("oci/blobs/sha256").join("ef".repeat(32));
+    std::fs::write(&fresh, b"fresh").unwrap();
+    for (p, age) in [(&tmp_blob, "2 hours ago"), (&stale, "2 days ago")] {
+        let st = std::process::Command::new("touch")
+            .args(["-d", age])
+            .arg(p)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
     let tmp_layer = env.root.join("layers/.tmp-interrupted");
     std::fs::create_dir_all(tmp_layer.join("usr")).unwrap();
     let orphan = env.root.join("layers").join("ab".repeat(32));
     std::fs::create_dir_all(&orphan).unwrap();
     env.ok(["tag", "first", "second"]);
     assert!(!tmp_blob.exists());
+    assert!(live_blob.exists());
+    assert!(!stale.exists());
+    assert!(fresh.exists());
     assert!(!tmp_layer.exists());
     assert!(!orphan.exists());
     assert_eq!(

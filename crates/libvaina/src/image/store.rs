@@ -50,25 +50,55 @@ impl Engine {
         Ok(FileLock::shared(&self.paths.locks().join("images.lock"))?)
     }
 
-    /// Removes temp blobs, temp layer directories and layer directories the database does not
-    /// know (an unpack that finished but whose image was never recorded).
+    /// Removes what interrupted writes left: temp blobs nobody has written to for an hour (a
+    /// pull stages blobs without this lock, so fresh ones belong to a live writer), blobs no
+    /// image refers to that are older than a day (a crash between the database change and the
+    /// blob removal of `rmi`), temp layer directories and layer directories the database does
+    /// not know (unpacked, but the image was never recorded).
     fn sweep_images(&self, _lock: &ImagesLock) -> Result<()> {
-        self.blobs()?.sweep()?;
+        let blobs = self.blobs()?;
+        let now = std::time::SystemTime::now();
+        let older_than = |p: &std::path::Path, secs: u64| -> bool {
+            std::fs::symlink_metadata(p)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|age| age.as_secs() > secs)
+        };
+        if let Ok(rd) = std::fs::read_dir(blobs.layout().join("blobs/.tmp")) {
+            for e in rd.flatten() {
+                if older_than(&e.path(), 3600) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        let conn = self.db()?.conn();
+        let strings = |sql: &str| -> Result<HashSet<String>> {
+            let mut st = conn.prepare_cached(sql).map_err(ImageError::from)?;
+            let rows = st
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(ImageError::from)?;
+            Ok(rows
+                .collect::<rusqlite::Result<_>>()
+                .map_err(ImageError::from)?)
+        };
+        if let Ok(rd) = std::fs::read_dir(blobs.layout().join("blobs/sha256")) {
+            let used = strings(
+                "SELECT config_digest FROM images UNION SELECT digest FROM image_manifests
+                 UNION SELECT blob_digest FROM layers",
+            )?;
+            for e in rd.flatten() {
+                let name = format!("sha256:{}", e.file_name().to_string_lossy());
+                if !used.contains(&name) && older_than(&e.path(), 86400) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
         let dir = self.paths.layers();
         let Ok(rd) = std::fs::read_dir(&dir) else {
             return Ok(());
         };
-        let known: HashSet<String> = {
-            let conn = self.db()?.conn();
-            let mut st = conn
-                .prepare_cached("SELECT chain_id FROM layers")
-                .map_err(ImageError::from)?;
-            let rows = st
-                .query_map([], |r| r.get::<_, String>(0))
-                .map_err(ImageError::from)?;
-            rows.collect::<rusqlite::Result<_>>()
-                .map_err(ImageError::from)?
-        };
+        let known = strings("SELECT chain_id FROM layers")?;
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             if name.starts_with(".tmp-") || !known.contains(&name) {
