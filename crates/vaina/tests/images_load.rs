@@ -561,3 +561,35 @@ fn oversized_config_is_refused() {
     assert!(err.contains("more than the 8 MiB limit"), "{err}");
     assert_eq!(env.store_snapshot(), before);
 }
+
+#[test]
+fn containers_see_the_merged_layers() {
+    require_root!();
+    if std::process::Command::new("runc")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: runc is not installed");
+        return;
+    }
+    let env = TestEnv::new();
+    let layout = env.dir.path().join("layout");
+    fixtures::write_oci_image(
+        &layout,
+        "localhost/wh:1",
+        &ImageSpec::busybox_with_whiteouts(Compression::Zstd),
+    );
+    env.ok(["load", "-i", layout.to_str().unwrap()]);
+    let out = env.ok([
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "wh:1",
+        "/bin/sh",
+        "-c",
+        "ls /data /data/keep; test -e /etc/removed || echo removed-is-gone",
+    ]);
+    assert_eq!(out, "/data:\nb\nkeep\n\n/data/keep:\ny\nremoved-is-gone\n");
+}
