@@ -681,3 +681,28 @@ fn concurrent_pulls_of_one_image() {
     assert_eq!(images_list(&env).len(), 1);
     assert!(tmp_is_empty(&env.root.join("oci")));
 }
+
+#[test]
+fn pull_honours_policy_and_blocked_registries() {
+    let s = served();
+    let env = env_for(&format!(
+        "unqualified-search-registries = []\n[[registry]]\nlocation = \"{}\"\ninsecure = true\n[[registry]]\nlocation = \"blocked.example.com\"\nblocked = true\n",
+        s.fake.host
+    ));
+    assert_pull_fails(&env, "blocked.example.com/app:1", &[], "blocked");
+    std::fs::write(
+        env.config.join("policy.json"),
+        format!(
+            r#"{{"default":[{{"type":"insecureAcceptAnything"}}],"transports":{{"docker":{{"{}":[{{"type":"reject"}}]}}}}}}"#,
+            s.fake.host
+        ),
+    )
+    .unwrap();
+    let before = s.fake.requests().len();
+    assert_pull_fails(&env, &s.image(), &[], "rejected by policy");
+    assert_eq!(
+        s.fake.requests().len(),
+        before,
+        "nothing fetched from a rejected registry"
+    );
+}

@@ -50,25 +50,57 @@ impl Engine {
         Ok(FileLock::shared(&self.paths.locks().join("images.lock"))?)
     }
 
-    /// Removes temp blobs, temp layer directories and layer directories the database does not
-    /// know (an unpack that finished but whose image was never recorded).
+    /// Removes what interrupted writes left: temp blobs nobody has written to for an hour (a
+    /// pull stages blobs without this lock, so fresh ones belong to a live writer), blobs no
+    /// image refers to that are older than a day (a crash between the database change and the
+    /// blob removal of `rmi`), temp layer directories and layer directories the database does
+    /// not know (unpacked, but the image was never recorded).
     fn sweep_images(&self, _lock: &ImagesLock) -> Result<()> {
-        self.blobs()?.sweep()?;
+        let blobs = self.blobs()?;
+        let now = std::time::SystemTime::now();
+        let older_than = |p: &std::path::Path, secs: u64| -> bool {
+            std::fs::symlink_metadata(p)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|age| age.as_secs() > secs)
+        };
+        if let Ok(rd) = std::fs::read_dir(blobs.layout().join("blobs/.tmp")) {
+            for e in rd.flatten() {
+                if older_than(&e.path(), 3600) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        let conn = self.db()?.conn();
+        let strings = |sql: &str| -> Result<HashSet<String>> {
+            let mut st = conn.prepare_cached(sql).map_err(ImageError::from)?;
+            let rows = st
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(ImageError::from)?;
+            Ok(rows
+                .collect::<rusqlite::Result<_>>()
+                .map_err(ImageError::from)?)
+        };
+        let gc = FileLock::try_exclusive(&self.paths.locks().join("blobs.lock"))?;
+        let rd = std::fs::read_dir(blobs.layout().join("blobs/sha256"));
+        if let (Some(_gc), Ok(rd)) = (gc, rd) {
+            let used = strings(
+                "SELECT config_digest FROM images UNION SELECT digest FROM image_manifests
+                 UNION SELECT blob_digest FROM layers",
+            )?;
+            for e in rd.flatten() {
+                let name = format!("sha256:{}", e.file_name().to_string_lossy());
+                if !used.contains(&name) && older_than(&e.path(), 86400) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
         let dir = self.paths.layers();
         let Ok(rd) = std::fs::read_dir(&dir) else {
             return Ok(());
         };
-        let known: HashSet<String> = {
-            let conn = self.db()?.conn();
-            let mut st = conn
-                .prepare_cached("SELECT chain_id FROM layers")
-                .map_err(ImageError::from)?;
-            let rows = st
-                .query_map([], |r| r.get::<_, String>(0))
-                .map_err(ImageError::from)?;
-            rows.collect::<rusqlite::Result<_>>()
-                .map_err(ImageError::from)?
-        };
+        let known = strings("SELECT chain_id FROM layers")?;
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             if name.starts_with(".tmp-") || !known.contains(&name) {
@@ -352,8 +384,21 @@ impl Engine {
         Ok(())
     }
 
-    /// Deletes the given blobs unless an image or layer still refers to them (lock held).
+    /// Marks blobs as in use by an operation that stores them before it commits (a pull):
+    /// while any such shared lock is held, removals leave unreferenced blobs in place (the
+    /// sweep collects them a day later), so a concurrent `rmi` cannot delete a blob the pull
+    /// is about to commit. Hold it from before staging blobs until `commit_image` returns.
+    pub fn lock_blobs_in_use(&self) -> Result<FileLock> {
+        self.db()?;
+        Ok(FileLock::shared(&self.paths.locks().join("blobs.lock"))?)
+    }
+
+    /// Deletes the given blobs unless an image or layer still refers to them (lock held), or
+    /// an operation holds [`Engine::lock_blobs_in_use`].
     pub fn gc_blobs(&self, _lock: &ImagesLock, candidates: &[Digest]) -> Result<()> {
+        let Some(_gc) = FileLock::try_exclusive(&self.paths.locks().join("blobs.lock"))? else {
+            return Ok(());
+        };
         let conn = self.db()?.conn();
         let blobs = self.blobs()?;
         for d in candidates {
