@@ -564,3 +564,39 @@ fn ipv6_network_addresses_and_ping() {
         .collect();
     assert!(left.is_empty(), "leaked: {left:#?}");
 }
+
+#[test]
+fn bridge_name_taken_by_another_link_is_refused() {
+    require_root!();
+    let mut env = env();
+    create(&env.engine, "nbnet", "vtnb0", "10.231.15.0/24", false);
+    // A non-bridge link that took the bridge's name after the network was created.
+    let (ok, out) = sh(&[
+        "ip", "link", "add", "vtnb0", "type", "veth", "peer", "name", "vtnb1",
+    ]);
+    assert!(ok, "{out}");
+    let ns = Netns::new("nb");
+    let err = env
+        .engine
+        .network_setup(&request("0b0000000000nb", &ns, "nbnet", &[]))
+        .unwrap_err();
+    assert!(err.to_string().contains("is not a bridge"), "{err}");
+    let (_, addr) = sh(&["ip", "-o", "addr", "show", "vtnb0"]);
+    assert!(
+        !addr.contains("10.231.15."),
+        "address added to a foreign link: {addr}"
+    );
+    assert!(env
+        .engine
+        .network_attachments("0b0000000000nb")
+        .unwrap()
+        .is_empty());
+    let _ = sh(&["ip", "link", "del", "vtnb0"]);
+    env.engine.network_remove("nbnet", false, None).unwrap();
+    drop(ns);
+    let left: Vec<String> = traces("vtnb")
+        .into_iter()
+        .chain(traces("0b0000000000nb"))
+        .collect();
+    assert!(left.is_empty(), "leaked: {left:#?}");
+}
