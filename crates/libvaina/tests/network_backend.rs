@@ -105,7 +105,27 @@ fn traces(needle: &str) -> Vec<String> {
     v
 }
 
-fn create(e: &Engine, name: &str, bridge: &str, subnet: &str, internal: bool) {
+/// Removes a vaina-made namespace left behind by a failed test.
+struct NetnsFileGuard(PathBuf);
+
+impl Drop for NetnsFileGuard {
+    fn drop(&mut self) {
+        let _ = libvaina::network::netns::remove(&self.0);
+    }
+}
+
+/// Deletes a test bridge left behind by a failed test (a passing test removes it itself).
+struct BridgeGuard(String);
+
+impl Drop for BridgeGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() && Path::new("/sys/class/net").join(&self.0).exists() {
+            let _ = sh(&["ip", "link", "del", &self.0]);
+        }
+    }
+}
+
+fn create(e: &Engine, name: &str, bridge: &str, subnet: &str, internal: bool) -> BridgeGuard {
     e.network_create(&CreateOptions {
         name: Some(name.into()),
         subnets: vec![subnet.into()],
@@ -114,6 +134,7 @@ fn create(e: &Engine, name: &str, bridge: &str, subnet: &str, internal: bool) {
         ..Default::default()
     })
     .unwrap();
+    BridgeGuard(bridge.to_string())
 }
 
 fn request(id: &str, ns: &Netns, net: &str, ports: &[&str]) -> SetupRequest {
@@ -144,7 +165,7 @@ fn setup_ping_teardown_leaves_nothing() {
         "leftovers before: {:?}",
         traces(bridge)
     );
-    create(&env.engine, "pingnet", bridge, "10.231.7.0/24", false);
+    let _guard = create(&env.engine, "pingnet", bridge, "10.231.7.0/24", false);
     let ns_a = Netns::new("a");
     let ns_b = Netns::new("b");
     let sa = env
@@ -222,14 +243,21 @@ fn published_port_answers_on_localhost() {
     let mut env = env();
     let bridge = "vtbr-port";
     let id = "c0ffee000000port";
-    create(&env.engine, "portnet", bridge, "10.231.8.0/24", false);
+    let _guard = create(&env.engine, "portnet", bridge, "10.231.8.0/24", false);
     let ns = Netns::new("port");
     let st = env
         .engine
-        .network_setup(&request(id, &ns, "portnet", &["127.0.0.1:18932:8080"]))
+        .network_setup(&request(
+            id,
+            &ns,
+            "portnet",
+            &["127.0.0.1:18932:8080", "18933:8080", "8080/udp"],
+        ))
         .unwrap();
     assert_eq!(st.ports[0].host_port, 18932);
-    // A one-shot server inside the namespace; the host connects to 127.0.0.1:18932.
+    assert_ne!(st.ports[2].host_port, 0, "a random host port was chosen");
+    // A server inside the namespace; the host connects to 127.0.0.1 on both published ports
+    // (one bound to 127.0.0.1, one to every address).
     let mut server = Command::new("ip")
         .args([
             "netns",
@@ -237,7 +265,7 @@ fn published_port_answers_on_localhost() {
             &ns.name,
             "busybox",
             "nc",
-            "-l",
+            "-ll",
             "-p",
             "8080",
             "-e",
@@ -256,6 +284,33 @@ fn published_port_answers_on_localhost() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     let (_, answer) = sh(&["busybox", "nc", "-w", "2", "127.0.0.1", "18932"]);
+    let (_, answer2) = sh(&["busybox", "nc", "-w", "2", "127.0.0.1", "18933"]);
+    assert!(
+        answer2.contains("hello-from-ns"),
+        "no answer on the wildcard port"
+    );
+    // Lose this container's rules (as a firewall flush would), then `reload` brings them back.
+    let chain = format!("c-{id}");
+    let random = st.ports[2].host_port;
+    let (ok, out) = sh(&[
+        "nft",
+        &format!(
+            "delete element inet vaina ports {{ tcp . 18932, tcp . 18933, udp . {random} }}; delete chain inet vaina {chain}"
+        ),
+    ]);
+    assert!(ok, "{out}");
+    let (_, lost) = sh(&["busybox", "nc", "-w", "1", "127.0.0.1", "18933"]);
+    assert!(!lost.contains("hello-from-ns"), "rules were not removed");
+    assert!(env
+        .engine
+        .network_reload()
+        .unwrap()
+        .contains(&id.to_string()));
+    let (_, back) = sh(&["busybox", "nc", "-w", "2", "127.0.0.1", "18933"]);
+    assert!(
+        back.contains("hello-from-ns"),
+        "reload did not restore the port"
+    );
     let _ = server.kill();
     let _ = server.wait();
     assert!(
@@ -274,7 +329,7 @@ fn internal_network_has_no_default_route_and_failed_setup_rolls_back() {
     require_root!();
     let mut env = env();
     let bridge = "vtbr-int";
-    create(&env.engine, "intnet", bridge, "10.231.9.0/24", true);
+    let _guard = create(&env.engine, "intnet", bridge, "10.231.9.0/24", true);
     let ns = Netns::new("int");
     let id = "deadbeef0000int0";
     let st = env
@@ -318,7 +373,7 @@ fn parallel_setups_get_distinct_addresses() {
     require_root!();
     let env = env();
     let bridge = "vtbr-par";
-    create(&env.engine, "parnet", bridge, "10.231.11.0/24", false);
+    let _guard = create(&env.engine, "parnet", bridge, "10.231.11.0/24", false);
     let root = env.engine.paths.root.clone();
     let runroot = env.engine.paths.runroot.clone();
     // Each thread is its own engine (own database connection), as concurrent `vaina run`s are.
@@ -366,7 +421,7 @@ fn parallel_setups_get_distinct_addresses() {
 fn timing_probe() {
     require_root!();
     let mut env = env();
-    create(&env.engine, "timenet", "vtbr-time", "10.231.10.0/24", false);
+    let _guard = create(&env.engine, "timenet", "vtbr-time", "10.231.10.0/24", false);
     let ns = Netns::new("time");
     for i in 0..5 {
         let id = format!("71e000000000000{i}");
@@ -380,4 +435,168 @@ fn timing_probe() {
         eprintln!("setup {:?} teardown {:?}", s, t.elapsed());
     }
     env.engine.network_remove("timenet", false, None).unwrap();
+}
+
+#[test]
+fn vaina_netns_lifecycle() {
+    require_root!();
+    let mut env = env();
+    let bridge = "vtbr-nsl";
+    let _guard = create(&env.engine, "nslnet", bridge, "10.231.12.0/24", false);
+    let path = env.engine.paths.runroot.join("netns").join("c0ffee0000nsl");
+    libvaina::network::netns::create(&path).unwrap();
+    let _ns_guard = NetnsFileGuard(path.clone());
+    // Creating it again fails and leaves the first one intact.
+    assert!(libvaina::network::netns::create(&path).is_err());
+    let req = SetupRequest {
+        container_id: "c0ffee0000nsl".into(),
+        container_name: "nsl".into(),
+        netns: path.clone(),
+        networks: vec![NetworkRequest {
+            name: "nslnet".into(),
+            static_ips: vec!["10.231.12.77".parse().unwrap()],
+            mac: Some("02:42:0a:e7:0c:4d".into()),
+            ..Default::default()
+        }],
+        ports: vec![],
+    };
+    let st = env.engine.network_setup(&req).unwrap();
+    assert_eq!(st.networks[0].addresses[0].ip.to_string(), "10.231.12.77");
+    let ns_arg = format!("--net={}", path.display());
+    let (ok, addr) = sh(&["nsenter", &ns_arg, "ip", "addr"]);
+    assert!(ok, "{addr}");
+    assert!(addr.contains("inet 10.231.12.77/24"), "{addr}");
+    assert!(addr.contains("link/ether 02:42:0a:e7:0c:4d"), "{addr}");
+    assert!(addr.contains("LOOPBACK,UP"), "lo is up: {addr}");
+    let ep = st.networks[0].podman_endpoint();
+    assert_eq!(ep["IPAddress"], "10.231.12.77");
+    assert_eq!(ep["IPPrefixLen"], 24);
+    assert_eq!(ep["Gateway"], "10.231.12.1");
+    assert_eq!(ep["MacAddress"], "02:42:0a:e7:0c:4d");
+    // connect adds eth1 on a second network; disconnect removes it again.
+    let _guard2 = create(&env.engine, "nsl2", "vtbr-nsl2", "10.231.14.0/24", false);
+    let req2 = NetworkRequest {
+        name: "nsl2".into(),
+        ..Default::default()
+    };
+    let c = env
+        .engine
+        .network_connect("c0ffee0000nsl", &path, &req2)
+        .unwrap();
+    assert_eq!(c.interface, "eth1");
+    let (_, addr) = sh(&["nsenter", &ns_arg, "ip", "addr", "show", "eth1"]);
+    assert!(addr.contains("inet 10.231.14.2/24"), "{addr}");
+    let again = env.engine.network_connect("c0ffee0000nsl", &path, &req2);
+    assert!(again.unwrap_err().to_string().contains("already connected"));
+    env.engine
+        .network_disconnect("c0ffee0000nsl", "nsl2")
+        .unwrap();
+    let (_, links) = sh(&["nsenter", &ns_arg, "ip", "-o", "link"]);
+    assert!(!links.contains("eth1") && links.contains("eth0"), "{links}");
+    assert!(env
+        .engine
+        .network_disconnect("c0ffee0000nsl", "nsl2")
+        .is_err());
+    assert!(env.engine.network_containers("nsl2").unwrap().is_empty());
+    env.engine.network_remove("nsl2", false, None).unwrap();
+    env.engine.network_teardown("c0ffee0000nsl").unwrap();
+    libvaina::network::netns::remove(&path).unwrap();
+    libvaina::network::netns::remove(&path).unwrap();
+    assert!(!path.exists());
+    let base = env._dir.path().to_string_lossy().to_string();
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(&base), "netns mount leaked");
+    env.engine.network_remove("nslnet", false, None).unwrap();
+    let left: Vec<String> = traces(bridge)
+        .into_iter()
+        .chain(traces("vtbr-nsl2"))
+        .chain(traces("c0ffee0000nsl"))
+        .collect();
+    assert!(left.is_empty(), "leaked: {left:#?}");
+}
+
+#[test]
+fn ipv6_network_addresses_and_ping() {
+    require_root!();
+    let mut env = env();
+    let bridge = "vtbr-v6";
+    let _guard = BridgeGuard(bridge.into());
+    env.engine
+        .network_create(&CreateOptions {
+            name: Some("v6net".into()),
+            subnets: vec!["10.231.13.0/24".into(), "fd00:abcd:13::/64".into()],
+            interface_name: Some(bridge.into()),
+            ipv6: true,
+            ..Default::default()
+        })
+        .unwrap();
+    let ns_a = Netns::new("v6a");
+    let ns_b = Netns::new("v6b");
+    let a = env
+        .engine
+        .network_setup(&request("0ff6000000000a", &ns_a, "v6net", &[]))
+        .unwrap();
+    env.engine
+        .network_setup(&request("0ff6000000000b", &ns_b, "v6net", &[]))
+        .unwrap();
+    let v6: Vec<String> = a.networks[0]
+        .addresses
+        .iter()
+        .filter(|x| x.ip.is_ipv6())
+        .map(|x| x.ip.to_string())
+        .collect();
+    assert_eq!(v6, ["fd00:abcd:13::2"]);
+    let (_, addr) = ns_a.exec(&["ip", "-6", "addr", "show", "eth0"]);
+    assert!(addr.contains("fd00:abcd:13::2/64"), "{addr}");
+    let (_, route) = ns_a.exec(&["ip", "-6", "route"]);
+    assert!(route.contains("default via fd00:abcd:13::1"), "{route}");
+    let (ok, out) = ns_b.exec(&["busybox", "ping", "-6", "-c1", "-W2", "fd00:abcd:13::2"]);
+    assert!(ok, "ping6 b -> a: {out}");
+    env.engine.network_teardown("0ff6000000000a").unwrap();
+    env.engine.network_teardown("0ff6000000000b").unwrap();
+    env.engine.network_remove("v6net", false, None).unwrap();
+    drop(ns_a);
+    drop(ns_b);
+    let left: Vec<String> = traces(bridge)
+        .into_iter()
+        .chain(traces("0ff600000000"))
+        .chain(traces("fd00:abcd:13"))
+        .collect();
+    assert!(left.is_empty(), "leaked: {left:#?}");
+}
+
+#[test]
+fn bridge_name_taken_by_another_link_is_refused() {
+    require_root!();
+    let mut env = env();
+    create(&env.engine, "nbnet", "vtnb0", "10.231.15.0/24", false);
+    // A non-bridge link that took the bridge's name after the network was created.
+    let (ok, out) = sh(&[
+        "ip", "link", "add", "vtnb0", "type", "veth", "peer", "name", "vtnb1",
+    ]);
+    assert!(ok, "{out}");
+    let ns = Netns::new("nb");
+    let err = env
+        .engine
+        .network_setup(&request("0b0000000000nb", &ns, "nbnet", &[]))
+        .unwrap_err();
+    assert!(err.to_string().contains("is not a bridge"), "{err}");
+    let (_, addr) = sh(&["ip", "-o", "addr", "show", "vtnb0"]);
+    assert!(
+        !addr.contains("10.231.15."),
+        "address added to a foreign link: {addr}"
+    );
+    assert!(env
+        .engine
+        .network_attachments("0b0000000000nb")
+        .unwrap()
+        .is_empty());
+    let _ = sh(&["ip", "link", "del", "vtnb0"]);
+    env.engine.network_remove("nbnet", false, None).unwrap();
+    drop(ns);
+    let left: Vec<String> = traces("vtnb")
+        .into_iter()
+        .chain(traces("0b0000000000nb"))
+        .collect();
+    assert!(left.is_empty(), "leaked: {left:#?}");
 }

@@ -345,6 +345,9 @@ fn images_flags() {
     env.fails(125, ["images", "--filter", "bogus=1"]);
     let out = env.ok(["images", "--noheading"]);
     assert!(!out.contains("REPOSITORY"), "{out}");
+    let out = env.ok(["images", "--history"]);
+    assert!(out.lines().next().unwrap().ends_with("HISTORY"), "{out}");
+    assert!(out.contains("localhost/mid:latest"), "{out}");
     let out = env.ok(["images", "--digests"]);
     assert!(out.lines().next().unwrap().contains("DIGEST"), "{out}");
     let out = env.ok(["images", "--format", "table {{.ID}}\t{{.Size}}"]);
@@ -602,14 +605,42 @@ fn leftovers_of_interrupted_writes_are_swept() {
     // was renamed into place but never recorded.
     let tmp_blob = env.root.join("oci/blobs/.tmp/blob-interrupted");
     std::fs::write(&tmp_blob, b"partial").unwrap();
+    // A temp blob still being written (by a pull, which stages blobs without the lock) stays.
+    let live_blob = env.root.join("oci/blobs/.tmp/blob-live");
+    std::fs::write(&live_blob, b"partial").unwrap();
+    // A blob no image refers to: removed once old (crash inside rmi), kept while fresh (a pull
+    // about to commit).
+    let stale = env.root.join("oci/blobs/sha256").join("cd".repeat(32));
+    std::fs::write(&stale, b"stale").unwrap();
+    let fresh = env.root.join("oci/blobs/sha256").join("ef".repeat(32));
+    std::fs::write(&fresh, b"fresh").unwrap();
+    for (p, age) in [(&tmp_blob, "2 hours ago"), (&stale, "2 days ago")] {
+        let st = std::process::Command::new("touch")
+            .args(["-d", age])
+            .arg(p)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
     let tmp_layer = env.root.join("layers/.tmp-interrupted");
     std::fs::create_dir_all(tmp_layer.join("usr")).unwrap();
     let orphan = env.root.join("layers").join("ab".repeat(32));
     std::fs::create_dir_all(&orphan).unwrap();
+    // Layers being unpacked without the lock: kept while their process lives (PID 1 here).
+    let live_unpack = env.root.join("layers/.unpack-1-abc");
+    std::fs::create_dir_all(&live_unpack).unwrap();
+    let dead_unpack = env.root.join("layers/.unpack-99999999-abc");
+    std::fs::create_dir_all(&dead_unpack).unwrap();
     env.ok(["tag", "first", "second"]);
     assert!(!tmp_blob.exists());
+    assert!(live_blob.exists());
+    assert!(!stale.exists());
+    assert!(fresh.exists());
     assert!(!tmp_layer.exists());
     assert!(!orphan.exists());
+    assert!(live_unpack.exists());
+    assert!(!dead_unpack.exists());
+    std::fs::remove_dir(&live_unpack).unwrap();
     assert_eq!(
         std::fs::read_dir(env.root.join("layers")).unwrap().count(),
         1
@@ -618,4 +649,81 @@ fn leftovers_of_interrupted_writes_are_swept() {
     std::fs::write(&tmp_blob, b"partial").unwrap();
     env.ok(["images"]);
     assert!(tmp_blob.exists());
+}
+
+#[test]
+fn images_in_use_by_containers() {
+    require_root!();
+    let env = TestEnv::new();
+    let id = import(&env, "used");
+    let ctr = env.ok(["create", "--name", "c1", "used", "/bin/true"]);
+    let ctr = ctr.trim().to_string();
+    assert_eq!(
+        env.ok(["images", "--format", "{{.Repository}} {{.Containers}}"]),
+        "localhost/used 1\n"
+    );
+    let before = env.store_snapshot();
+    let err = env.fails(2, ["rmi", "used"]);
+    assert_eq!(
+        err.trim(),
+        format!("Error: image used by {ctr}: image is in use by a container: consider listing external containers and force-removing image")
+    );
+    assert_eq!(env.store_snapshot(), before);
+    // Prune never removes an image a container uses.
+    assert_eq!(env.ok(["image", "prune", "-a", "-f"]), "");
+    assert_eq!(
+        env.ok(["images", "-q", "--filter", "containers=true"])
+            .trim(),
+        &id[..12]
+    );
+    // -f removes the container first, as Podman does.
+    assert_eq!(
+        env.ok(["rmi", "-f", "used"]),
+        format!("Untagged: localhost/used:latest\nDeleted: {id}\n")
+    );
+    assert_eq!(env.ok(["ps", "-a", "-q"]), "");
+}
+
+#[test]
+fn tag_moves_a_name_between_images() {
+    require_root!();
+    let env = TestEnv::new();
+    let a = import(&env, "app");
+    let tar = busybox_tar(&env);
+    let b = env.ok([
+        "import".as_ref(),
+        "-c".as_ref(),
+        "LABEL v=2".as_ref(),
+        tar.as_os_str(),
+        "app:2".as_ref(),
+    ]);
+    let b = b.trim().trim_start_matches("sha256:").to_string();
+    env.ok(["tag", "app:2", "app"]);
+    assert_eq!(id_of(&env, "app"), b);
+    // The old image lost its only name: it is dangling now.
+    let out = env.ok(["images", "--filter", "dangling=true", "-q", "--no-trunc"]);
+    assert_eq!(out.trim(), format!("sha256:{a}"));
+    let hist: serde_json::Value = serde_json::from_str(&env.ok(["image", "inspect", &a])).unwrap();
+    assert_eq!(hist[0]["NamesHistory"][0], "localhost/app:latest");
+    // index.json follows: one entry per name, the dangling image without a name.
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.root.join("oci/index.json")).unwrap()).unwrap();
+    let names: Vec<String> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            m["annotations"]["org.opencontainers.image.ref.name"]
+                .as_str()
+                .unwrap_or("-")
+                .to_string()
+        })
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        ["-", "localhost/app:2", "localhost/app:latest"],
+        "{names:?}"
+    );
 }

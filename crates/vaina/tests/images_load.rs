@@ -516,3 +516,80 @@ fn archives_that_are_no_image_are_refused() {
     assert!(err.contains("leaves the archive"), "{err}");
     assert_eq!(env.store_snapshot(), before);
 }
+
+#[test]
+fn oversized_config_is_refused() {
+    require_root!();
+    let env = TestEnv::new();
+    import(&env, "ok", "x");
+    let before = env.store_snapshot();
+    let layout = env.dir.path().join("big");
+    let tar = fixtures::busybox_layer_tar();
+    raw_layout(
+        &layout,
+        "localhost/big:1",
+        &[(gzip(&tar), fixtures::sha256(&tar))],
+    );
+    // Replace the config by a 9 MiB document and point the manifest at it.
+    let big = serde_json::to_vec(&json!({"architecture": "amd64", "os": "linux",
+        "pad": "x".repeat(9 << 20), "rootfs": {"type": "layers", "diff_ids": []}}))
+    .unwrap();
+    let d = fixtures::sha256(&big);
+    std::fs::write(layout.join("blobs/sha256").join(&d[7..]), &big).unwrap();
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let mdigest = index["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mpath = layout.join("blobs/sha256").join(&mdigest[7..]);
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&mpath).unwrap()).unwrap();
+    m["config"]["digest"] = json!(d);
+    m["config"]["size"] = json!(big.len());
+    let mbytes = serde_json::to_vec(&m).unwrap();
+    let nd = fixtures::sha256(&mbytes);
+    std::fs::write(layout.join("blobs/sha256").join(&nd[7..]), &mbytes).unwrap();
+    let mut index = index;
+    index["manifests"][0]["digest"] = json!(nd);
+    index["manifests"][0]["size"] = json!(mbytes.len());
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
+    let err = env.fails(125, ["load", "-i", layout.to_str().unwrap()]);
+    assert!(err.contains("more than the 8 MiB limit"), "{err}");
+    assert_eq!(env.store_snapshot(), before);
+}
+
+#[test]
+fn containers_see_the_merged_layers() {
+    require_root!();
+    if std::process::Command::new("runc")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: runc is not installed");
+        return;
+    }
+    let env = TestEnv::new();
+    let layout = env.dir.path().join("layout");
+    fixtures::write_oci_image(
+        &layout,
+        "localhost/wh:1",
+        &ImageSpec::busybox_with_whiteouts(Compression::Zstd),
+    );
+    env.ok(["load", "-i", layout.to_str().unwrap()]);
+    let out = env.ok([
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "wh:1",
+        "/bin/sh",
+        "-c",
+        "ls /data /data/keep; test -e /etc/removed || echo removed-is-gone",
+    ]);
+    assert_eq!(out, "/data:\nb\nkeep\n\n/data/keep:\ny\nremoved-is-gone\n");
+}

@@ -147,6 +147,7 @@ fn bad_inputs_change_nothing() {
         (vec!["taken"], "Error: network name taken already used: network already exists"),
         (vec!["-d", "macvlan2", "x"], "Error: unsupported driver macvlan2: invalid argument"),
         (vec!["--opt", "foo=bar", "x"], "Error: unsupported bridge network option foo"),
+        (vec!["bridge"], "Error: cannot create network with name \"bridge\" because it conflicts with a valid network mode"),
         (vec!["bad/name"], "Error: network name bad/name invalid: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument"),
     ] {
         let mut a = vec!["network", "create"];

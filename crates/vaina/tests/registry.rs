@@ -386,8 +386,11 @@ fn pull_then_images_and_push_back() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Pulling again reuses every blob and gives the same ID.
-    assert_eq!(env.ok(["pull", "-q", &image]).trim(), id);
+    // Pulling again reuses every blob and gives the same ID (`docker://` is accepted).
+    assert_eq!(
+        env.ok(["pull", "-q", &format!("docker://{image}")]).trim(),
+        id
+    );
 
     // Push as is (the manifest keeps its digest), then recompressed and converted.
     let digestfile = env.dir.path().join("digest");
@@ -638,4 +641,68 @@ fn pull_platform_flags() {
     );
     let err = env.fails(125, ["pull", "--platform=linux", &image]);
     assert!(err.contains("invalid platform"), "{err}");
+}
+
+#[test]
+fn concurrent_pulls_of_one_image() {
+    require_programs!("docker-registry", "skopeo");
+    let reg = Registry::start();
+    let src = tempfile::tempdir().unwrap();
+    fixtures::write_oci_image(
+        src.path(),
+        "wh",
+        &ImageSpec::busybox_with_whiteouts(Compression::Zstd),
+    );
+    reg.push_oci(src.path(), "wh", "bb:1");
+    let env = env_for(&reg.insecure_conf());
+    let image = format!("{}/bb:1", reg.host);
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            env.cmd(["pull", "-q", &image])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let ids: Vec<String> = children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        })
+        .collect();
+    assert!(ids.iter().all(|i| i == &ids[0]), "{ids:?}");
+    assert_eq!(images_list(&env).len(), 1);
+    assert!(tmp_is_empty(&env.root.join("oci")));
+}
+
+#[test]
+fn pull_honours_policy_and_blocked_registries() {
+    let s = served();
+    let env = env_for(&format!(
+        "unqualified-search-registries = []\n[[registry]]\nlocation = \"{}\"\ninsecure = true\n[[registry]]\nlocation = \"blocked.example.com\"\nblocked = true\n",
+        s.fake.host
+    ));
+    assert_pull_fails(&env, "blocked.example.com/app:1", &[], "blocked");
+    std::fs::write(
+        env.config.join("policy.json"),
+        format!(
+            r#"{{"default":[{{"type":"insecureAcceptAnything"}}],"transports":{{"docker":{{"{}":[{{"type":"reject"}}]}}}}}}"#,
+            s.fake.host
+        ),
+    )
+    .unwrap();
+    let before = s.fake.requests().len();
+    assert_pull_fails(&env, &s.image(), &[], "rejected by policy");
+    assert_eq!(
+        s.fake.requests().len(),
+        before,
+        "nothing fetched from a rejected registry"
+    );
 }

@@ -248,6 +248,21 @@ fn search_uses_the_catalog() {
         .map(|r| r["Name"].as_str().unwrap())
         .collect();
     assert_eq!(names.len(), 2, "{json}");
+    let tags = env.ok([
+        "search",
+        "--tls-verify=false",
+        "--list-tags",
+        &format!("{}/tools/busybox", reg.host),
+    ]);
+    assert_eq!(
+        tags.lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .collect::<Vec<_>>(),
+        vec![
+            vec!["NAME", "TAG"],
+            vec![&format!("{}/tools/busybox", reg.host), "1"]
+        ]
+    );
     // A registry without a catalog: a clear message.
     let fake = FakeRegistry::start(None);
     let err = env.fails(

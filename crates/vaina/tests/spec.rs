@@ -298,7 +298,10 @@ fn bad_flag_values() {
             &["--memory=abc"],
             "Error: invalid value for memory: invalid size: 'abc'",
         ),
-        (&["--cpus=-1"], "Error: range of CPUs is from 0.01 to"),
+        (
+            &["--cpus=-1"],
+            "Error: invalid argument \"-1\" for \"--cpus\" flag",
+        ),
         (
             &["--ulimit", "foo=1"],
             "Error: ulimit option \"foo=1\" requires name=SOFT:HARD",

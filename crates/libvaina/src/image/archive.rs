@@ -414,6 +414,7 @@ impl Engine {
                 .and_then(|n| normalize_name(n).ok());
             let mut mdesc = desc.clone();
             if desc.media_type == OCI_INDEX || desc.media_type == DOCKER_LIST {
+                cap(&desc, MANIFEST_CAP, "image index")?;
                 copy(&desc.digest, Some(desc.size), staged)?;
                 let ib = blobs
                     .read_blob(&desc.digest, MANIFEST_CAP)
@@ -435,11 +436,13 @@ impl Engine {
                     .ok_or_else(|| bad("empty image index".into()))?;
                 mdesc = serde_json::from_value(pick.clone()).map_err(|e| bad(e.to_string()))?;
             }
+            cap(&mdesc, MANIFEST_CAP, "manifest")?;
             copy(&mdesc.digest, Some(mdesc.size), staged)?;
             let mb = blobs
                 .read_blob(&mdesc.digest, MANIFEST_CAP)
                 .map_err(ImageError::from)?;
             let m = Manifest::parse(&mdesc.digest, &mb)?;
+            cap(&m.config, CONFIG_CAP, "config")?;
             copy(&m.config.digest, Some(m.config.size), staged)?;
             for l in &m.layers {
                 copy(&l.digest, Some(l.size), staged)?;
@@ -453,6 +456,20 @@ impl Engine {
         }
         Ok(loaded)
     }
+}
+
+/// Refuses a manifest or config whose descriptor is over the size cap, before copying it.
+fn cap(desc: &Descriptor, cap: u64, what: &str) -> Result<()> {
+    if desc.size > cap {
+        return Err(ImageError::Archive(format!(
+            "{what} {} is {} bytes, more than the {} MiB limit",
+            desc.digest,
+            desc.size,
+            cap >> 20
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// `rel` inside `dir`, refusing paths that leave it.

@@ -172,10 +172,16 @@ impl Engine {
         }
         let users = crate::container::containers_using_image(self.db()?, id)?;
         if let Some(c) = users.first() {
-            return Err(ImageError::InUse {
-                container: c.clone(),
+            if !force {
+                return Err(ImageError::InUse {
+                    container: c.clone(),
+                }
+                .into());
             }
-            .into());
+            // Podman's `rmi -f`: the containers go first (running ones are stopped).
+            for c in &users {
+                self.remove_container(c, true, None)?;
+            }
         }
         self.delete_image(lock, id)?;
         report.untagged.extend(names);

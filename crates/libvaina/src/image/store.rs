@@ -16,8 +16,20 @@ use crate::store::lock::FileLock;
 use crate::store::write_atomic;
 use crate::{Engine, Result};
 use rusqlite::{params, OptionalExtension};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+
+/// Prefix of layer directories being unpacked without the lock (`.unpack-<pid>-...`).
+const UNPACK_PREFIX: &str = ".unpack-";
+
+/// The manifest and config of an image about to be committed.
+struct ImageParts {
+    manifest: Manifest,
+    mbytes: Vec<u8>,
+    cbytes: Vec<u8>,
+    config: ConfigSummary,
+    chains: Vec<Digest>,
+}
 
 /// The held images write lock; image writes take it as proof.
 #[derive(Debug)]
@@ -42,27 +54,73 @@ impl Engine {
         Ok(l)
     }
 
-    /// Removes temp blobs, temp layer directories and layer directories the database does not
-    /// know (an unpack that finished but whose image was never recorded).
+    /// Takes the images lock shared: no image can be removed while it is held. `create` holds
+    /// it from looking up the image until the container is recorded, so `rmi` cannot delete
+    /// the layers in between.
+    pub fn lock_images_shared(&self) -> Result<FileLock> {
+        self.db()?;
+        Ok(FileLock::shared(&self.paths.locks().join("images.lock"))?)
+    }
+
+    /// Removes what interrupted writes left: temp blobs nobody has written to for an hour (a
+    /// pull stages blobs without this lock, so fresh ones belong to a live writer), blobs no
+    /// image refers to that are older than a day (a crash between the database change and the
+    /// blob removal of `rmi`), temp layer directories and layer directories the database does
+    /// not know (unpacked, but the image was never recorded).
     fn sweep_images(&self, _lock: &ImagesLock) -> Result<()> {
-        self.blobs()?.sweep()?;
+        let blobs = self.blobs()?;
+        let now = std::time::SystemTime::now();
+        let older_than = |p: &std::path::Path, secs: u64| -> bool {
+            std::fs::symlink_metadata(p)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|age| age.as_secs() > secs)
+        };
+        if let Ok(rd) = std::fs::read_dir(blobs.layout().join("blobs/.tmp")) {
+            for e in rd.flatten() {
+                if older_than(&e.path(), 3600) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        let conn = self.db()?.conn();
+        let strings = |sql: &str| -> Result<HashSet<String>> {
+            let mut st = conn.prepare_cached(sql).map_err(ImageError::from)?;
+            let rows = st
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(ImageError::from)?;
+            Ok(rows
+                .collect::<rusqlite::Result<_>>()
+                .map_err(ImageError::from)?)
+        };
+        let gc = FileLock::try_exclusive(&self.paths.locks().join("blobs.lock"))?;
+        let rd = std::fs::read_dir(blobs.layout().join("blobs/sha256"));
+        if let (Some(_gc), Ok(rd)) = (gc, rd) {
+            let used = strings(
+                "SELECT config_digest FROM images UNION SELECT digest FROM image_manifests
+                 UNION SELECT blob_digest FROM layers",
+            )?;
+            for e in rd.flatten() {
+                let name = format!("sha256:{}", e.file_name().to_string_lossy());
+                if !used.contains(&name) && older_than(&e.path(), 86400) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
         let dir = self.paths.layers();
         let Ok(rd) = std::fs::read_dir(&dir) else {
             return Ok(());
         };
-        let known: HashSet<String> = {
-            let conn = self.db()?.conn();
-            let mut st = conn
-                .prepare_cached("SELECT chain_id FROM layers")
-                .map_err(ImageError::from)?;
-            let rows = st
-                .query_map([], |r| r.get::<_, String>(0))
-                .map_err(ImageError::from)?;
-            rows.collect::<rusqlite::Result<_>>()
-                .map_err(ImageError::from)?
-        };
+        let known = strings("SELECT chain_id FROM layers")?;
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(rest) = name.strip_prefix(UNPACK_PREFIX) {
+                let pid = rest.split('-').next().unwrap_or("");
+                if !pid.is_empty() && std::path::Path::new("/proc").join(pid).exists() {
+                    continue;
+                }
+            }
             if name.starts_with(".tmp-") || !known.contains(&name) {
                 let _ = std::fs::remove_dir_all(e.path());
             }
@@ -125,13 +183,8 @@ impl Engine {
             .map_err(ImageError::from)?)
     }
 
-    /// [`Engine::commit_image`] with the lock already held; `names` are full, normalised names.
-    pub fn commit_image_locked(
-        &mut self,
-        lock: &ImagesLock,
-        manifest_digest: &Digest,
-        names: &[String],
-    ) -> Result<ImageRecord> {
+    /// Reads and checks the manifest and config of an image whose blobs are stored.
+    fn image_parts(&self, manifest_digest: &Digest) -> Result<ImageParts> {
         let blobs = self.blobs()?;
         let mbytes = blobs
             .read_blob(manifest_digest, MANIFEST_CAP)
@@ -149,68 +202,157 @@ impl Engine {
             .read_blob(&config_digest, CONFIG_CAP)
             .map_err(ImageError::from)?;
         let config = ConfigSummary::parse(&config_digest, &cbytes)?;
-        let diff_ids = &config.rootfs.diff_ids;
-        if diff_ids.len() != manifest.layers.len() {
+        if config.rootfs.diff_ids.len() != manifest.layers.len() {
             return Err(ImageError::Manifest {
                 digest: manifest_digest.to_string(),
                 reason: format!(
                     "{} layers but the config lists {} diff IDs",
                     manifest.layers.len(),
-                    diff_ids.len()
+                    config.rootfs.diff_ids.len()
                 ),
             }
             .into());
         }
-        let chains = chain_ids(diff_ids);
-        let id = config_digest.hex().to_string();
+        let chains = chain_ids(&config.rootfs.diff_ids);
+        Ok(ImageParts {
+            manifest,
+            mbytes,
+            cbytes,
+            config,
+            chains,
+        })
+    }
 
-        // Unpack what is missing, each layer into a temp dir renamed into place.
+    /// The recorded size of a layer whose directory is in place, if both are true.
+    fn layer_in_place(&self, chain: &str) -> Result<Option<u64>> {
+        let known: Option<i64> = self
+            .db()?
+            .conn()
+            .query_row("SELECT size FROM layers WHERE chain_id=?1", [chain], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(ImageError::from)?;
+        Ok(known
+            .filter(|_| self.layer_dir(chain).is_dir())
+            .map(|s| s.max(0) as u64))
+    }
+
+    /// Unpacks layer `i` into a new temp directory under `layers/` whose name starts with
+    /// `prefix`, checking its diff ID.
+    fn unpack_to_temp(
+        &self,
+        parts: &ImageParts,
+        i: usize,
+        prefix: &str,
+    ) -> Result<(tempfile::TempDir, u64)> {
         let layers_dir = self.paths.layers();
         std::fs::create_dir_all(&layers_dir).map_err(|e| crate::Error::io(&layers_dir, e))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir_in(&layers_dir)
+            .map_err(|e| crate::Error::io(&layers_dir, e))?;
+        let desc = &parts.manifest.layers[i];
+        let want = &parts.config.rootfs.diff_ids[i];
+        let layer = desc.digest.to_string();
+        let f = open_blob(&self.blobs()?.path(&desc.digest), &layer)?;
+        let u = unpack_layer(f, tmp.path(), &layer)?;
+        if &u.diff_id != want {
+            return Err(ImageError::layer(
+                &layer,
+                format!(
+                    "diff ID mismatch: the config says {want}, the layer is {}",
+                    u.diff_id
+                ),
+            )
+            .into());
+        }
+        Ok((tmp, u.size))
+    }
+
+    /// Unpacks the layers not yet in the store, without the images lock, into temp directories
+    /// named after this process (the sweep spares those of live processes).
+    fn unpack_missing(
+        &self,
+        parts: &ImageParts,
+    ) -> Result<HashMap<String, (tempfile::TempDir, u64)>> {
+        let prefix = format!("{UNPACK_PREFIX}{}-", std::process::id());
+        let mut out = HashMap::new();
+        for (i, chain) in parts.chains.iter().enumerate() {
+            let c = chain.hex().to_string();
+            if out.contains_key(&c) || self.layer_in_place(&c)?.is_some() {
+                continue;
+            }
+            let unpacked = self.unpack_to_temp(parts, i, &prefix)?;
+            out.insert(c, unpacked);
+        }
+        Ok(out)
+    }
+
+    /// [`Engine::commit_image`] with the lock already held; `names` are full, normalised names.
+    pub fn commit_image_locked(
+        &mut self,
+        lock: &ImagesLock,
+        manifest_digest: &Digest,
+        names: &[String],
+    ) -> Result<ImageRecord> {
+        let parts = self.image_parts(manifest_digest)?;
+        self.commit_parts(lock, manifest_digest, parts, HashMap::new(), names)
+    }
+
+    /// Unpacks what is missing without the lock, then records the image under it.
+    pub(crate) fn commit_image_unlocked(
+        &mut self,
+        manifest_digest: &Digest,
+        names: &[String],
+    ) -> Result<ImageRecord> {
+        let parts = self.image_parts(manifest_digest)?;
+        let prepared = self.unpack_missing(&parts)?;
+        let lock = self.lock_images()?;
+        self.commit_parts(&lock, manifest_digest, parts, prepared, names)
+    }
+
+    fn commit_parts(
+        &mut self,
+        lock: &ImagesLock,
+        manifest_digest: &Digest,
+        parts: ImageParts,
+        mut prepared: HashMap<String, (tempfile::TempDir, u64)>,
+        names: &[String],
+    ) -> Result<ImageRecord> {
+        let ImageParts {
+            manifest,
+            mbytes,
+            cbytes,
+            config,
+            chains,
+        } = &parts;
+        let diff_ids = &config.rootfs.diff_ids;
+        let config_digest = manifest.config.digest.clone();
+        let id = config_digest.hex().to_string();
+
+        // Put each missing layer in place: unpacked before the lock, or now.
         let mut created: Vec<PathBuf> = Vec::new();
         let mut sizes: Vec<u64> = Vec::new();
         let result = (|| -> Result<()> {
-            for (i, desc) in manifest.layers.iter().enumerate() {
-                let chain = chains[i].hex();
-                let known: Option<i64> = self
-                    .db()?
-                    .conn()
-                    .query_row("SELECT size FROM layers WHERE chain_id=?1", [chain], |r| {
-                        r.get(0)
-                    })
-                    .optional()
-                    .map_err(ImageError::from)?;
+            for (i, chain) in chains.iter().enumerate() {
+                let chain = chain.hex();
+                if let Some(size) = self.layer_in_place(chain)? {
+                    sizes.push(size);
+                    continue;
+                }
+                let (tmp, size) = match prepared.remove(chain) {
+                    Some(p) => p,
+                    None => self.unpack_to_temp(&parts, i, ".tmp-")?,
+                };
                 let dest = self.layer_dir(chain);
-                if let Some(size) = known {
-                    if dest.is_dir() {
-                        sizes.push(size as u64);
-                        continue;
-                    }
-                }
-                let tmp = tempfile::Builder::new()
-                    .prefix(".tmp-")
-                    .tempdir_in(&layers_dir)
-                    .map_err(|e| crate::Error::io(&layers_dir, e))?;
-                let layer = desc.digest.to_string();
-                let f = open_blob(&blobs.path(&desc.digest), &layer)?;
-                let u = unpack_layer(f, tmp.path(), &layer)?;
-                if u.diff_id != diff_ids[i] {
-                    return Err(ImageError::layer(
-                        &layer,
-                        format!(
-                            "diff ID mismatch: the config says {}, the layer is {}",
-                            diff_ids[i], u.diff_id
-                        ),
-                    )
-                    .into());
-                }
-                let tmp = tmp.keep();
                 if dest.exists() {
                     let _ = std::fs::remove_dir_all(&dest);
                 }
+                let tmp = tmp.keep();
                 std::fs::rename(&tmp, &dest).map_err(|e| crate::Error::io(&dest, e))?;
                 created.push(dest);
-                sizes.push(u.size);
+                sizes.push(size);
             }
             Ok(())
         })();
@@ -344,8 +486,21 @@ impl Engine {
         Ok(())
     }
 
-    /// Deletes the given blobs unless an image or layer still refers to them (lock held).
+    /// Marks blobs as in use by an operation that stores them before it commits (a pull):
+    /// while any such shared lock is held, removals leave unreferenced blobs in place (the
+    /// sweep collects them a day later), so a concurrent `rmi` cannot delete a blob the pull
+    /// is about to commit. Hold it from before staging blobs until `commit_image` returns.
+    pub fn lock_blobs_in_use(&self) -> Result<FileLock> {
+        self.db()?;
+        Ok(FileLock::shared(&self.paths.locks().join("blobs.lock"))?)
+    }
+
+    /// Deletes the given blobs unless an image or layer still refers to them (lock held), or
+    /// an operation holds [`Engine::lock_blobs_in_use`].
     pub fn gc_blobs(&self, _lock: &ImagesLock, candidates: &[Digest]) -> Result<()> {
+        let Some(_gc) = FileLock::try_exclusive(&self.paths.locks().join("blobs.lock"))? else {
+            return Ok(());
+        };
         let conn = self.db()?.conn();
         let blobs = self.blobs()?;
         for d in candidates {

@@ -18,6 +18,18 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_NETWORK: &str = "vaina";
 /// Bridge of the default network; user networks get `vaina1`, `vaina2`, ...
 pub const BRIDGE_PREFIX: &str = "vaina";
+/// Names that mean a `--network` mode rather than a network (Podman refuses them too; `pasta`
+/// as newer Podman does).
+const NETWORK_MODES: &[&str] = &[
+    "bridge",
+    "none",
+    "host",
+    "private",
+    "slirp4netns",
+    "pasta",
+    "ns",
+    "container",
+];
 /// Options a bridge network accepts (`--opt`).
 const BRIDGE_OPTIONS: &[&str] = &[
     "mtu",
@@ -143,6 +155,11 @@ pub fn build_network(
     if !valid_name(&name) {
         return Err(NetworkError::Invalid(format!(
             "network name {name} invalid: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument"
+        )));
+    }
+    if NETWORK_MODES.contains(&name.as_str()) {
+        return Err(NetworkError::Invalid(format!(
+            "cannot create network with name {name:?} because it conflicts with a valid network mode"
         )));
     }
     if used.names.contains(&name) {
@@ -451,6 +468,10 @@ mod tests {
             "network name taken already used: network already exists"
         );
         assert!(err(opts("bad/name")).starts_with("network name bad/name invalid"));
+        assert_eq!(
+            err(opts("host")),
+            "cannot create network with name \"host\" because it conflicts with a valid network mode"
+        );
         let mut o = opts("x");
         o.options.insert("foo".into(), "bar".into());
         assert_eq!(err(o), "unsupported bridge network option foo");

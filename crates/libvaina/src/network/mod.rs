@@ -6,7 +6,9 @@
 //! - [`ipam`]: leases, attachments and host-port reservations (tables in [`SCHEMA`])
 //! - [`ports`]: the `-p` grammar
 //! - [`driver`]: the backend trait ([`driver::NetworkDriver`]) and the bridge backend
-//! - [`netlink`], [`firewall`], [`sysctl`]: the kernel changes the bridge backend makes
+//! - [`netns`]: persistent network namespaces for containers (create, enter, remove)
+//! - [`netlink`] (over [`rtnl`], in-process rtnetlink), [`firewall`] (nftables), [`sysctl`]: the
+//!   kernel changes the bridge backend makes
 //! - [`ops`]: the `Engine` methods (`network create/ls/inspect/rm/prune/exists/reload`, and
 //!   [`Engine::network_setup`]/[`Engine::network_teardown`] for the container lifecycle)
 //!
@@ -21,8 +23,10 @@ pub mod driver;
 pub mod firewall;
 pub mod ipam;
 pub mod netlink;
+pub mod netns;
 pub mod ops;
 pub mod ports;
+pub mod rtnl;
 pub mod sysctl;
 
 pub use cidr::Cidr;

@@ -9,7 +9,9 @@
 use super::cidr::Cidr;
 use super::config::{self, CreateOptions, Network, UsedResources, BRIDGE_PREFIX, DEFAULT_NETWORK};
 use super::driver::{host_veth_name, Address, BridgeDriver, NetworkDriver, NetworkStatus};
-use super::{firewall, ipam, netlink, ports, NetworkError, SetupRequest, SetupStatus};
+use super::{
+    firewall, ipam, netlink, ports, NetworkError, NetworkRequest, SetupRequest, SetupStatus,
+};
 use crate::store::lock::FileLock;
 use crate::{Engine, Result};
 use rusqlite::params;
@@ -211,24 +213,99 @@ impl Engine {
     /// ports, records the attachments, then configures the kernel. On failure everything done
     /// is undone and the first error returned.
     pub fn network_setup(&mut self, req: &SetupRequest) -> Result<SetupStatus> {
+        let (networks, ports) = self.attach(
+            &req.container_id,
+            &req.netns,
+            &req.networks,
+            &req.ports,
+            true,
+        )?;
+        Ok(SetupStatus { networks, ports })
+    }
+
+    /// `network connect`: attaches a running container (whose namespace is `netns`) to one
+    /// more network; its interface is the first free `ethN`.
+    pub fn network_connect(
+        &mut self,
+        container_id: &str,
+        netns: &std::path::Path,
+        req: &NetworkRequest,
+    ) -> Result<NetworkStatus> {
+        let (mut v, _) = self.attach(container_id, netns, std::slice::from_ref(req), &[], false)?;
+        v.pop()
+            .ok_or_else(|| NetworkError::Invalid("no network attached".into()).into())
+    }
+
+    /// `network disconnect`: removes the container's interface, rules and leases on one
+    /// network (its published ports go too when they were on that network).
+    pub fn network_disconnect(&mut self, container_id: &str, network: &str) -> Result<()> {
+        let name = self.network_inspect(network)?.name;
+        let _lock = self.network_lock()?;
+        let Some(att) = self
+            .network_attachments(container_id)?
+            .into_iter()
+            .find(|a| a.network == name)
+        else {
+            return Err(NetworkError::Invalid(format!(
+                "container {container_id} is not connected to network {name}"
+            ))
+            .into());
+        };
+        let cid = container_id.to_string();
+        let has_ports = !att.ports.is_empty();
+        let mut errors = Vec::new();
+        let released = self.db_mut()?.transaction(|tx| {
+            tx.execute(
+                "DELETE FROM network_attachments WHERE container_id = ?1 AND network = ?2",
+                params![cid, name],
+            )?;
+            ipam::release(tx, &cid, Some(&name))?;
+            if has_ports {
+                ipam::release_ports(tx, &cid)?;
+            }
+            Ok::<_, NetworkError>(())
+        });
+        if let Err(e) = released {
+            errors.push(e);
+        }
+        errors.extend(BridgeDriver.teardown(container_id, std::slice::from_ref(&att)));
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(NetworkError::Teardown(errors).into())
+        }
+    }
+
+    /// Leases, records and configures `reqs` for a container; `fresh` for its first setup,
+    /// else the networks are added to its existing ones.
+    fn attach(
+        &mut self,
+        cid: &str,
+        netns: &std::path::Path,
+        reqs: &[NetworkRequest],
+        ports: &[super::PortMapping],
+        fresh: bool,
+    ) -> Result<(Vec<NetworkStatus>, Vec<super::PortMapping>)> {
         let nets = self.network_list()?;
         let mut chosen = Vec::new();
-        for r in &req.networks {
+        for r in reqs {
             let n = find(&nets, &r.name)?.clone();
             BridgeDriver.validate(&n)?;
             chosen.push(n);
         }
-        ports::check_conflicts(&req.ports)?;
-        let _lock = self.network_lock()?;
-        let mut published = req.ports.clone();
-        let cid = req.container_id.clone();
+        ports::check_conflicts(ports)?;
+        if reqs.is_empty() && !ports.is_empty() {
+            return Err(NetworkError::Invalid(
+                "published or exposed ports need a bridge network".into(),
+            )
+            .into());
+        }
+        let lock = self.network_lock()?;
+        let existing = self.network_attachments(cid)?;
+        let mut published = ports.to_vec();
+        let cid = cid.to_string();
         let statuses = self.db_mut()?.transaction(|tx| {
-            let existing: i64 = tx.query_row(
-                "SELECT COUNT(*) FROM network_attachments WHERE container_id = ?1",
-                [&cid],
-                |r| r.get(0),
-            )?;
-            if existing > 0 {
+            if fresh && !existing.is_empty() {
                 return Err(NetworkError::Invalid(format!(
                     "container {cid} is already attached to a network"
                 )));
@@ -236,13 +313,28 @@ impl Engine {
             if !published.is_empty() {
                 ipam::reserve_ports(tx, &cid, &mut published)?;
             }
+            let mut names: Vec<String> = existing.iter().map(|a| a.interface.clone()).collect();
             let mut out = Vec::new();
-            for (i, (r, n)) in req.networks.iter().zip(&chosen).enumerate() {
+            for (position, (r, n)) in (existing.len()..).zip(reqs.iter().zip(&chosen)) {
+                if existing.iter().chain(&out).any(|a: &NetworkStatus| a.network == n.name) {
+                    return Err(NetworkError::Invalid(format!(
+                        "container {cid} is already connected to network {:?}: network is already connected",
+                        n.name
+                    )));
+                }
+                let interface = match &r.interface {
+                    Some(i) => i.clone(),
+                    None => (0..)
+                        .map(|k| format!("eth{k}"))
+                        .find(|x| !names.contains(x))
+                        .unwrap_or_default(),
+                };
+                names.push(interface.clone());
                 let leased = ipam::allocate(tx, n, &cid, &r.static_ips)?;
                 let status = NetworkStatus {
                     network: n.name.clone(),
                     network_id: n.id.clone(),
-                    interface: r.interface.clone().unwrap_or_else(|| format!("eth{i}")),
+                    interface,
                     host_interface: host_veth_name(&cid, &n.name),
                     bridge: n.network_interface.clone(),
                     mac: r.mac.clone().unwrap_or_else(netlink::random_mac),
@@ -255,32 +347,41 @@ impl Engine {
                         })
                         .collect(),
                     aliases: r.aliases.clone(),
-                    ports: if i == 0 { published.clone() } else { Vec::new() },
+                    ports: if out.is_empty() && fresh { published.clone() } else { Vec::new() },
                     internal: n.internal,
                     isolate: n.isolate(),
                     mtu: n.mtu(),
+                    metric: n
+                        .options
+                        .get("metric")
+                        .and_then(|m| m.parse().ok())
+                        .unwrap_or(100 + position as u32),
                 };
                 let json = serde_json::to_string(&status)
                     .map_err(|e| NetworkError::Invalid(format!("encoding status: {e}")))?;
                 tx.execute(
                     "INSERT INTO network_attachments (container_id, network, position, status) VALUES (?1, ?2, ?3, ?4)",
-                    params![cid, n.name, i as i64, json],
+                    params![cid, n.name, position as i64, json],
                 )?;
                 out.push(status);
             }
             Ok::<_, NetworkError>(out)
         })?;
-        if let Err(e) = BridgeDriver.setup(&cid, &req.netns, &statuses) {
-            drop(_lock);
-            if let Err(t) = self.network_teardown(&cid) {
+        if let Err(e) = BridgeDriver.setup(&cid, netns, &statuses) {
+            drop(lock);
+            let undo = if fresh {
+                self.network_teardown(&cid)
+            } else {
+                statuses
+                    .iter()
+                    .try_for_each(|s| self.network_disconnect(&cid, &s.network))
+            };
+            if let Err(t) = undo {
                 log::warn!("cleaning up after failed network setup: {t}");
             }
             return Err(e.into());
         }
-        Ok(SetupStatus {
-            networks: statuses,
-            ports: published,
-        })
+        Ok((statuses, published))
     }
 
     /// The recorded attachments of a container, in order.

@@ -130,6 +130,47 @@ impl Engine {
         Ok(())
     }
 
+    /// The tags of repository `reference` (`search --list-tags`), up to `limit` (0: all).
+    pub fn search_tags(
+        &self,
+        reference: &str,
+        limit: usize,
+        access: &RegistryAccess,
+    ) -> Result<Vec<SearchResult>, RegistryError> {
+        let r = crate::reference::Reference::parse(reference)
+            .map_err(|e| RegistryError::InvalidArgument(e.to_string()))?;
+        let Some(host) = r.domain.clone() else {
+            return Err(RegistryError::InvalidArgument(format!(
+                "reference {reference:?} must include a registry for --list-tags"
+            )));
+        };
+        if r.tag.is_some() || r.digest.is_some() {
+            return Err(RegistryError::InvalidArgument(format!(
+                "reference {reference:?} must not have a tag for --list-tags"
+            )));
+        }
+        let creds = super::credentials(
+            access.creds.as_deref(),
+            access.authfile.as_deref(),
+            &format!("{host}/{}", r.path),
+        )?;
+        let tags = client(self, &host, access, creds)?.tags(&r.path)?;
+        let limit = if limit == 0 { usize::MAX } else { limit };
+        Ok(tags
+            .into_iter()
+            .take(limit)
+            .map(|tag| SearchResult {
+                index: host.clone(),
+                name: r.name(),
+                description: String::new(),
+                stars: 0,
+                official: String::new(),
+                automated: String::new(),
+                tag,
+            })
+            .collect())
+    }
+
     /// Searches `term` (`registry/term`, or `term` in every unqualified-search registry).
     pub fn search(
         &self,

@@ -35,7 +35,7 @@ impl Engine {
         options: &PullOptions,
         progress: &dyn PullProgress,
     ) -> Result<Vec<ImageRecord>> {
-        let parsed = Reference::parse(reference)?;
+        let parsed = Reference::parse(reference.strip_prefix("docker://").unwrap_or(reference))?;
         if options.all_tags && (parsed.tag.is_some() || parsed.digest.is_some()) {
             return Err(RegistryError::InvalidArgument(
                 "tag can't be used with --all-tags/-a".into(),

@@ -378,11 +378,10 @@ impl CreateFlags {
             if self.cpu_quota.is_some() {
                 anyhow::bail!("--cpu-quota and --cpus cannot be set together");
             }
-            let cpus = std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1);
-            r.cpu_quota = Some(parse::cpus(c, cpus)?);
-            r.cpu_period = Some(100_000);
+            if let Some(quota) = parse::cpus_quota(c)? {
+                r.cpu_quota = Some(quota);
+                r.cpu_period = Some(100_000);
+            }
         }
         r.cpuset_cpus = self.cpuset_cpus.clone();
         r.cpuset_mems = self.cpuset_mems.clone();
@@ -616,7 +615,7 @@ mod tests {
             err(&["--memory=abc", "img"]),
             "invalid value for memory: invalid size: 'abc'"
         );
-        assert!(err(&["--cpus=-1", "img"]).starts_with("range of CPUs is from 0.01 to"));
+        assert!(err(&["--cpus=-1", "img"]).contains("must be a positive number"));
         assert_eq!(
             err(&["-m", "10m", "--memory-swap", "5m", "img"]),
             "minimum memoryswap limit should be larger than memory limit, see usage"

@@ -1,7 +1,7 @@
 //! `image inspect` and `history`.
 
 use super::human::{human_size, time_ago};
-use super::output::{print_each, print_rows, write_json, Format};
+use super::output::{print_each, print_rows, Format};
 use super::{CmdResult, GlobalOpts};
 use clap::Args;
 use serde::Serialize;
@@ -51,12 +51,22 @@ pub fn inspect(g: &GlobalOpts, a: InspectArgs) -> CmdResult {
     }
     match a.format.as_deref() {
         Some(f) if f.trim() != "json" => print_each(&docs, f)?,
-        _ => write_json(&mut std::io::stdout().lock(), &docs)?,
+        _ => write_inspect_json(&docs)?,
     }
     if let Some(n) = missing {
         anyhow::bail!("inspecting object: {n}: image not known");
     }
     Ok(0)
+}
+
+/// Podman prints inspect documents indented by five spaces (unlike its other JSON).
+fn write_inspect_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"     ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    v.serialize(&mut ser)?;
+    std::io::Write::write_all(&mut out, b"\n")?;
+    Ok(())
 }
 
 #[derive(Debug, Serialize)]

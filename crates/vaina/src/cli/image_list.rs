@@ -268,12 +268,19 @@ pub fn run(g: &GlobalOpts, a: ListArgs) -> CmdResult {
             "\"{other}\" is not a valid option, valid options are: created, id, repository, size, tag"
         ),
     }
-    let default = if a.digests {
+    let mut default = if a.digests {
         "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
     } else {
         "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
-    };
-    let format = Format::parse(a.format.as_deref(), default);
+    }
+    .to_string();
+    if a.history {
+        default.push_str("\t{{.History}}");
+        for r in rows.iter_mut().filter(|r| r.history.is_empty()) {
+            r.history = "<none>".into();
+        }
+    }
+    let format = Format::parse(a.format.as_deref(), &default);
     print_rows(&rows, &format, FIELDS, HEADERS, a.noheading)?;
     Ok(0)
 }

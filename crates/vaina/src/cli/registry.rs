@@ -153,6 +153,9 @@ pub struct SearchArgs {
     /// Do not truncate the output
     #[arg(long)]
     no_trunc: bool,
+    /// List the tags of the repository given as the search term
+    #[arg(long)]
+    list_tags: bool,
     /// Credentials (USERNAME:PASSWORD) to use for authenticating to a registry
     #[arg(long, value_name = "USERNAME[:PASSWORD]")]
     creds: Option<String>,
@@ -196,7 +199,7 @@ fn pull(g: &GlobalOpts, a: PullArgs) -> CmdResult {
     };
     let progress = CopyProgress::new(a.quiet);
     for image in &a.images {
-        let parsed = Reference::parse(image)?;
+        let parsed = Reference::parse(image.strip_prefix("docker://").unwrap_or(image))?;
         if opts.all_tags && (parsed.tag.is_some() || parsed.digest.is_some()) {
             return Err(anyhow!("tag can't be used with --all-tags/-a"));
         }
@@ -346,7 +349,18 @@ fn logout(g: &GlobalOpts, a: LogoutArgs) -> CmdResult {
 
 fn search(g: &GlobalOpts, a: SearchArgs) -> CmdResult {
     let engine = g.engine()?;
-    let mut rows = engine.search(&a.term, a.limit, &access(&a.access, a.creds))?;
+    let acc = access(&a.access, a.creds);
+    let (mut rows, default) = if a.list_tags {
+        (
+            engine.search_tags(&a.term, a.limit, &acc)?,
+            "table {{.Name}}\t{{.Tag}}",
+        )
+    } else {
+        (
+            engine.search(&a.term, a.limit, &acc)?,
+            "table {{.Name}}\t{{.Description}}",
+        )
+    };
     if !a.no_trunc {
         for r in &mut rows {
             if r.description.chars().count() > 44 {
@@ -354,7 +368,7 @@ fn search(g: &GlobalOpts, a: SearchArgs) -> CmdResult {
             }
         }
     }
-    let format = Format::parse(a.format.as_deref(), "table {{.Name}}\t{{.Description}}");
+    let format = Format::parse(a.format.as_deref(), default);
     print_rows(
         &rows,
         &format,

@@ -89,18 +89,32 @@ pub fn int_flag(flag: &str, value: &str) -> Result<i64> {
         .map_err(|_| number_flag_error(flag, value, "ParseInt"))
 }
 
-/// `--cpus`: a positive decimal no larger than the number of host CPUs; returns the CFS quota
-/// for a period of 100000 µs.
-pub fn cpus(value: &str, host_cpus: usize) -> Result<i64> {
+/// `--cpus` as the CFS quota for a period of 100000 µs, `-1` (unlimited) for `0`. See
+/// [`cpus_quota`]; `_host_cpus` is unused (Podman does not cap at the host's CPU count).
+pub fn cpus(value: &str, _host_cpus: usize) -> Result<i64> {
+    Ok(cpus_quota(value)?.unwrap_or(-1))
+}
+
+/// `--cpus`: a decimal number of CPUs, as the CFS quota for a period of 100000 µs; `0` means
+/// no limit (`None`). Like Podman, more CPUs than the host has are accepted; a negative count
+/// or a quota under 1 ms is refused.
+pub fn cpus_quota(value: &str) -> Result<Option<i64>> {
     let n: f64 = value
         .parse()
         .map_err(|_| number_flag_error("--cpus", value, "ParseFloat"))?;
-    if !n.is_finite() || n < 0.01 || n > host_cpus as f64 {
+    if !n.is_finite() || n < 0.0 {
         return Err(invalid(format!(
-            "range of CPUs is from 0.01 to {host_cpus}.00, as there are only {host_cpus} CPUs available"
+            "invalid argument \"{value}\" for \"--cpus\" flag: the number of CPUs must be a positive number"
         )));
     }
-    Ok((n * 100_000.0).round() as i64)
+    if n == 0.0 {
+        return Ok(None);
+    }
+    let quota = (n * 100_000.0).round() as i64;
+    if quota < 1000 {
+        return Err(invalid("CPU cfs quota cannot be less than 1ms (i.e. 1000)"));
+    }
+    Ok(Some(quota))
 }
 
 /// `--blkio-weight`: 10 to 1000 (0 means unset).
@@ -515,15 +529,24 @@ mod tests {
             "invalid argument \"abc\" for \"-c, --cpu-shares\" flag: strconv.ParseUint: parsing \"abc\": invalid syntax"
         );
         assert_eq!(int_flag("--pids-limit", "-1").unwrap(), -1);
-        assert_eq!(cpus("1.5", 2).unwrap(), 150_000);
-        assert_eq!(cpus("0.01", 2).unwrap(), 1000);
-        let e = cpus("-1", 2).unwrap_err().to_string();
+        assert_eq!(cpus_quota("1.5").unwrap(), Some(150_000));
+        assert_eq!(cpus_quota("0.01").unwrap(), Some(1000));
+        assert_eq!(cpus_quota("3").unwrap(), Some(300_000));
+        assert_eq!(cpus_quota("0").unwrap(), None);
         assert_eq!(
-            e,
-            "range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available"
+            cpus_quota("-1").unwrap_err().to_string(),
+            "invalid argument \"-1\" for \"--cpus\" flag: the number of CPUs must be a positive number"
         );
-        assert!(cpus("3", 2).is_err());
-        assert!(cpus("x", 2).unwrap_err().to_string().contains("ParseFloat"));
+        assert_eq!(
+            cpus_quota("0.001").unwrap_err().to_string(),
+            "CPU cfs quota cannot be less than 1ms (i.e. 1000)"
+        );
+        assert!(cpus_quota("x")
+            .unwrap_err()
+            .to_string()
+            .contains("ParseFloat"));
+        assert_eq!(cpus("0", 2).unwrap(), -1);
+        assert_eq!(cpus("0.5", 2).unwrap(), 50_000);
         assert_eq!(blkio_weight("500").unwrap(), Some(500));
         assert_eq!(blkio_weight("0").unwrap(), None);
         assert!(blkio_weight("5").is_err());

@@ -15,21 +15,13 @@ use oci_spec::runtime::{
 };
 use std::path::PathBuf;
 
-/// The smallest memory limit the runtimes accept.
-pub const MIN_MEMORY: i64 = 6 * 1024 * 1024;
-
 /// Checks the relations between the memory values, with Podman's messages.
 pub fn validate(r: &Resources) -> Result<()> {
     let bad = |m: &str| -> Result<()> { Err(SpecError::Invalid(m.to_string()).into()) };
-    if let Some(m) = r.memory {
-        if m > 0 && m < MIN_MEMORY {
-            return bad("minimum memory limit allowed is 6MB");
-        }
-    }
     match (r.memory, r.memory_swap) {
         (None, Some(s)) if s > 0 => {
             return bad(
-                "you should always set the memory limit when using memoryswap limit, see usage",
+                "you should always set a memory limit when using a memoryswap limit, see usage",
             )
         }
         (Some(m), Some(s)) if s > 0 && s < m => {
@@ -40,7 +32,7 @@ pub fn validate(r: &Resources) -> Result<()> {
     if let (Some(m), Some(res)) = (r.memory, r.memory_reservation) {
         if m > 0 && res > m {
             return bad(
-                "minimum memory limit can not be less than memory reservation limit, see usage",
+                "minimum memory limit cannot be less than memory reservation limit, see usage",
             );
         }
     }
@@ -186,13 +178,6 @@ mod tests {
                 ..Default::default()
             }),
             "minimum memoryswap limit should be larger than memory limit, see usage"
-        );
-        assert_eq!(
-            e(Resources {
-                memory: Some(1 << 20),
-                ..Default::default()
-            }),
-            "minimum memory limit allowed is 6MB"
         );
         assert!(e(Resources {
             memory_swap: Some(10 << 20),
