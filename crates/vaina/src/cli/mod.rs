@@ -20,6 +20,7 @@ pub mod registry;
 #[allow(dead_code)] // called by pull/run/create as they land
 pub mod shortnames;
 pub mod system;
+pub mod volume;
 pub mod yaml;
 
 use clap::{Args, Parser, Subcommand};
@@ -115,6 +116,8 @@ pub enum Command {
     Container(container::ContainerCommand),
     #[command(flatten)]
     Network(network::NetworkCommand),
+    #[command(flatten)]
+    Volume(volume::VolumeCommand),
 }
 
 /// Dispatches a parsed command line.
@@ -126,6 +129,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Registry(c) => registry::run(g, c),
         Command::Container(c) => container::run(g, c),
         Command::Network(c) => network::run(g, c),
+        Command::Volume(c) => volume::run(g, c),
     }
 }
 
