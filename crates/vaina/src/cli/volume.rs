@@ -291,7 +291,7 @@ fn ls(g: &GlobalOpts, a: LsArgs) -> CmdResult {
 
 fn inspect(g: &GlobalOpts, a: InspectArgs) -> CmdResult {
     let engine = g.engine()?;
-    if a.all == !a.volumes.is_empty() {
+    if a.all != a.volumes.is_empty() {
         bail!("provide one or more volume names or use --all");
     }
     let mut found = Vec::new();
@@ -327,7 +327,7 @@ fn inspect(g: &GlobalOpts, a: InspectArgs) -> CmdResult {
 
 fn rm(g: &GlobalOpts, a: RmArgs) -> CmdResult {
     let mut engine = g.engine()?;
-    if a.all == !a.volumes.is_empty() {
+    if a.all != a.volumes.is_empty() {
         bail!("choose either one or more volumes or all");
     }
     let names: Vec<String> = if a.all {
