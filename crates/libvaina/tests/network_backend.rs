@@ -289,6 +289,28 @@ fn published_port_answers_on_localhost() {
         answer2.contains("hello-from-ns"),
         "no answer on the wildcard port"
     );
+    // Lose this container's rules (as a firewall flush would), then `reload` brings them back.
+    let chain = format!("c-{id}");
+    let random = st.ports[2].host_port;
+    let (ok, out) = sh(&[
+        "nft",
+        &format!(
+            "delete element inet vaina ports {{ tcp . 18932, tcp . 18933, udp . {random} }}; delete chain inet vaina {chain}"
+        ),
+    ]);
+    assert!(ok, "{out}");
+    let (_, lost) = sh(&["busybox", "nc", "-w", "1", "127.0.0.1", "18933"]);
+    assert!(!lost.contains("hello-from-ns"), "rules were not removed");
+    assert!(env
+        .engine
+        .network_reload()
+        .unwrap()
+        .contains(&id.to_string()));
+    let (_, back) = sh(&["busybox", "nc", "-w", "2", "127.0.0.1", "18933"]);
+    assert!(
+        back.contains("hello-from-ns"),
+        "reload did not restore the port"
+    );
     let _ = server.kill();
     let _ = server.wait();
     assert!(
@@ -539,6 +561,42 @@ fn ipv6_network_addresses_and_ping() {
         .into_iter()
         .chain(traces("0ff600000000"))
         .chain(traces("fd00:abcd:13"))
+        .collect();
+    assert!(left.is_empty(), "leaked: {left:#?}");
+}
+
+#[test]
+fn bridge_name_taken_by_another_link_is_refused() {
+    require_root!();
+    let mut env = env();
+    create(&env.engine, "nbnet", "vtnb0", "10.231.15.0/24", false);
+    // A non-bridge link that took the bridge's name after the network was created.
+    let (ok, out) = sh(&[
+        "ip", "link", "add", "vtnb0", "type", "veth", "peer", "name", "vtnb1",
+    ]);
+    assert!(ok, "{out}");
+    let ns = Netns::new("nb");
+    let err = env
+        .engine
+        .network_setup(&request("0b0000000000nb", &ns, "nbnet", &[]))
+        .unwrap_err();
+    assert!(err.to_string().contains("is not a bridge"), "{err}");
+    let (_, addr) = sh(&["ip", "-o", "addr", "show", "vtnb0"]);
+    assert!(
+        !addr.contains("10.231.15."),
+        "address added to a foreign link: {addr}"
+    );
+    assert!(env
+        .engine
+        .network_attachments("0b0000000000nb")
+        .unwrap()
+        .is_empty());
+    let _ = sh(&["ip", "link", "del", "vtnb0"]);
+    env.engine.network_remove("nbnet", false, None).unwrap();
+    drop(ns);
+    let left: Vec<String> = traces("vtnb")
+        .into_iter()
+        .chain(traces("0b0000000000nb"))
         .collect();
     assert!(left.is_empty(), "leaked: {left:#?}");
 }
