@@ -294,6 +294,12 @@ impl Engine {
             chosen.push(n);
         }
         ports::check_conflicts(ports)?;
+        if reqs.is_empty() && !ports.is_empty() {
+            return Err(NetworkError::Invalid(
+                "published or exposed ports need a bridge network".into(),
+            )
+            .into());
+        }
         let lock = self.network_lock()?;
         let existing = self.network_attachments(cid)?;
         let mut published = ports.to_vec();
