@@ -289,6 +289,28 @@ fn published_port_answers_on_localhost() {
         answer2.contains("hello-from-ns"),
         "no answer on the wildcard port"
     );
+    // Lose this container's rules (as a firewall flush would), then `reload` brings them back.
+    let chain = format!("c-{id}");
+    let random = st.ports[2].host_port;
+    let (ok, out) = sh(&[
+        "nft",
+        &format!(
+            "delete element inet vaina ports {{ tcp . 18932, tcp . 18933, udp . {random} }}; delete chain inet vaina {chain}"
+        ),
+    ]);
+    assert!(ok, "{out}");
+    let (_, lost) = sh(&["busybox", "nc", "-w", "1", "127.0.0.1", "18933"]);
+    assert!(!lost.contains("hello-from-ns"), "rules were not removed");
+    assert!(env
+        .engine
+        .network_reload()
+        .unwrap()
+        .contains(&id.to_string()));
+    let (_, back) = sh(&["busybox", "nc", "-w", "2", "127.0.0.1", "18933"]);
+    assert!(
+        back.contains("hello-from-ns"),
+        "reload did not restore the port"
+    );
     let _ = server.kill();
     let _ = server.wait();
     assert!(

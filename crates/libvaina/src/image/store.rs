@@ -82,7 +82,9 @@ impl Engine {
                 .collect::<rusqlite::Result<_>>()
                 .map_err(ImageError::from)?)
         };
-        if let Ok(rd) = std::fs::read_dir(blobs.layout().join("blobs/sha256")) {
+        let gc = FileLock::try_exclusive(&self.paths.locks().join("blobs.lock"))?;
+        let rd = std::fs::read_dir(blobs.layout().join("blobs/sha256"));
+        if let (Some(_gc), Ok(rd)) = (gc, rd) {
             let used = strings(
                 "SELECT config_digest FROM images UNION SELECT digest FROM image_manifests
                  UNION SELECT blob_digest FROM layers",
@@ -382,8 +384,21 @@ impl Engine {
         Ok(())
     }
 
-    /// Deletes the given blobs unless an image or layer still refers to them (lock held).
+    /// Marks blobs as in use by an operation that stores them before it commits (a pull):
+    /// while any such shared lock is held, removals leave unreferenced blobs in place (the
+    /// sweep collects them a day later), so a concurrent `rmi` cannot delete a blob the pull
+    /// is about to commit. Hold it from before staging blobs until `commit_image` returns.
+    pub fn lock_blobs_in_use(&self) -> Result<FileLock> {
+        self.db()?;
+        Ok(FileLock::shared(&self.paths.locks().join("blobs.lock"))?)
+    }
+
+    /// Deletes the given blobs unless an image or layer still refers to them (lock held), or
+    /// an operation holds [`Engine::lock_blobs_in_use`].
     pub fn gc_blobs(&self, _lock: &ImagesLock, candidates: &[Digest]) -> Result<()> {
+        let Some(_gc) = FileLock::try_exclusive(&self.paths.locks().join("blobs.lock"))? else {
+            return Ok(());
+        };
         let conn = self.db()?.conn();
         let blobs = self.blobs()?;
         for d in candidates {

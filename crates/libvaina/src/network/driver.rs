@@ -197,12 +197,18 @@ impl NetworkDriver for BridgeDriver {
                 sysctl::enable_route_localnet(&a.bridge)?;
             }
         }
-        let mut script = firewall::base_script();
+        let mut script = String::new();
         for a in attachments {
             script.push_str(&firewall::network_add(&a.network_rules()));
             script.push_str(&firewall::container_add(&a.container_rules(container_id)));
         }
-        firewall::apply(&script)?;
+        // Fast path: the table is there, so only this container's part is written (rewriting
+        // the base chains costs the kernel an RCU grace period, ~10 ms). When the table or a
+        // set is missing (first use, after a flush), the batch fails as a whole and is
+        // repeated with the base table in front.
+        if firewall::apply(&script).is_err() {
+            firewall::apply(&(firewall::base_script() + &script))?;
+        }
         for a in attachments {
             netlink::add_veth(
                 netns,
@@ -230,13 +236,23 @@ impl NetworkDriver for BridgeDriver {
         for a in attachments {
             cmds.extend(firewall::container_remove(&a.container_rules(container_id)));
         }
-        let mut errors = firewall::remove_all(&cmds);
-        for a in attachments {
-            if let Err(e) = netlink::delete_link(&a.host_interface) {
-                errors.push(e);
+        // Both wait on the kernel (RCU grace periods), so the rules and the links go in parallel.
+        std::thread::scope(|s| {
+            let links = s.spawn(|| {
+                attachments
+                    .iter()
+                    .filter_map(|a| netlink::delete_link(&a.host_interface).err())
+                    .collect::<Vec<_>>()
+            });
+            let mut errors = firewall::remove_all(&cmds);
+            match links.join() {
+                Ok(e) => errors.extend(e),
+                Err(_) => errors.push(NetworkError::Command(
+                    "deleting links: thread panicked".into(),
+                )),
             }
-        }
-        errors
+            errors
+        })
     }
 
     fn remove_network(&self, net: &Network) -> Vec<NetworkError> {

@@ -12,9 +12,9 @@
 //! - one regular chain `c-<container>` per container with published ports, holding its DNAT
 //!   rules.
 //!
-//! The base chains are flushed and rewritten by every setup batch, so their rules never
-//! duplicate; everything a network or a container adds is a set/map element or its own chain,
-//! so teardown deletes exactly what it added, without rule handles.
+//! The base chains are flushed whenever they are written (first use, after a flush, `reload`),
+//! so their rules never duplicate; everything a network or a container adds is a set/map
+//! element or its own chain, so teardown deletes exactly what it added, without rule handles.
 
 use super::cidr::Cidr;
 use super::ports::PortMapping;

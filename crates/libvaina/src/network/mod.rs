@@ -7,7 +7,8 @@
 //! - [`ports`]: the `-p` grammar
 //! - [`driver`]: the backend trait ([`driver::NetworkDriver`]) and the bridge backend
 //! - [`netns`]: persistent network namespaces for containers (create, enter, remove)
-//! - [`netlink`], [`firewall`], [`sysctl`]: the kernel changes the bridge backend makes
+//! - [`netlink`] (over [`rtnl`], in-process rtnetlink), [`firewall`] (nftables), [`sysctl`]: the
+//!   kernel changes the bridge backend makes
 //! - [`ops`]: the `Engine` methods (`network create/ls/inspect/rm/prune/exists/reload`, and
 //!   [`Engine::network_setup`]/[`Engine::network_teardown`] for the container lifecycle)
 //!
@@ -25,6 +26,7 @@ pub mod netlink;
 pub mod netns;
 pub mod ops;
 pub mod ports;
+pub mod rtnl;
 pub mod sysctl;
 
 pub use cidr::Cidr;

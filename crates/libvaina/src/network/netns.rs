@@ -3,14 +3,13 @@
 //! path) and outlives the container's processes until teardown.
 //!
 //! The namespace is made on a short-lived thread (`unshare(CLONE_NEWNET)` changes only the
-//! calling thread), which also runs commands inside it: a child process inherits the namespaces
-//! of the thread that spawned it.
+//! calling thread); [`run_in`] runs code on a thread inside one (a netlink socket opened there,
+//! or a child process spawned there, belongs to that namespace).
 
 use super::NetworkError;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{setns, unshare, CloneFlags};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn err(what: &str, path: &Path, e: impl std::fmt::Display) -> NetworkError {
     NetworkError::Command(format!("{what} {}: {e}", path.display()))
@@ -43,14 +42,11 @@ pub fn create(path: &Path) -> Result<(), NetworkError> {
 }
 
 fn lo_up(p: &Path) -> Result<(), NetworkError> {
-    let st = Command::new("ip")
-        .args(["link", "set", "lo", "up"])
-        .status()
-        .map_err(|e| err("ip link set lo up in", p, e))?;
-    if !st.success() {
-        return Err(err("ip link set lo up in", p, st));
+    let mut nl = super::rtnl::Rtnl::open()?;
+    match nl.link_index("lo")? {
+        Some(lo) => nl.set_link_up(lo, None, None),
+        None => Err(err("no loopback in", p, "lo missing")),
     }
-    Ok(())
 }
 
 /// Runs `f` on a thread that has joined the network namespace at `path`.

@@ -23,6 +23,9 @@ pub struct SaveArgs {
     /// Compress tarball image layers when saving to a directory using the 'dir' transport
     #[arg(long)]
     pub compress: bool,
+    /// Accept uncompressed layers when copying OCI images (layers are saved as stored; accepted)
+    #[arg(long)]
+    pub uncompressed: bool,
     /// Images to save
     #[arg(required = true)]
     pub images: Vec<String>,

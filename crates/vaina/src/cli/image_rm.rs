@@ -18,6 +18,9 @@ pub struct RmArgs {
     /// Ignore errors if a specified image does not exist
     #[arg(short = 'i', long)]
     pub ignore: bool,
+    /// Do not remove dangling parent images (vaina images have no parents; accepted)
+    #[arg(long)]
+    pub no_prune: bool,
     /// Images to remove
     pub images: Vec<String>,
 }
