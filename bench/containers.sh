@@ -50,11 +50,20 @@ mkdir -p "$W/bundle" && cp -a "$W/rootfs" "$W/bundle/rootfs"
 mkdir -p "$W/bundle2" && cp -a "$W/rootfs" "$W/bundle2/rootfs"
 (cd "$W/bundle2" && runc spec && jq '.process.terminal=false | .process.args=["sleep","100000"]' config.json >c && mv c config.json)
 
+# The same bundle with the spec vaina generates (Podman's seccomp profile, capabilities,
+# masked paths): runc's own cost for that security setup, without any engine.
+ref=$($V create --network none localhost/bb true)
+mkdir -p "$W/bundle3" && cp -a "$W/rootfs" "$W/bundle3/rootfs"
+jq --arg r "$W/bundle3/rootfs" '.root.path=$r | .linux.cgroupsPath="/vaina-bench/runc"' \
+  "$W/v-root/containers/$ref/config.json" >"$W/bundle3/config.json"
+
 echo "== run --rm --network none IMG true"
 hyperfine -N --warmup 3 --runs "$RUNS" --export-markdown "$OUT/run.md" \
   -n vaina "$V run --rm --network none localhost/bb true" \
   -n podman "$P run --rm --network none localhost/bb true" \
-  -n "runc run" "runc --root $W/runc run -b $W/bundle benchctr"
+  -n "runc run (runc spec)" "runc --root $W/runc run -b $W/bundle benchctr" \
+  -n "runc run (vaina's spec)" "runc --root $W/runc run -b $W/bundle3 benchctr3"
+$V rm "$ref" >/dev/null
 
 echo "== exec CTR true"
 $V run -d --name ex localhost/bb sleep 100000 >/dev/null
@@ -63,7 +72,8 @@ runc --root "$W/runc" run -d -b "$W/bundle2" execctr </dev/null >/dev/null 2>&1
 hyperfine -N --warmup 3 --runs "$RUNS" --export-markdown "$OUT/exec.md" \
   -n vaina "$V exec ex true" \
   -n podman "$P exec ex true" \
-  -n "runc exec" "runc --root $W/runc exec execctr true"
+  -n "runc exec (runc spec)" "runc --root $W/runc exec execctr true" \
+  -n "runc exec (vaina's container)" "runc --root $W/v-run/runtime exec $($V inspect -f '{{.Id}}' ex) true"
 $V rm -f -t 0 ex >/dev/null
 $P rm -f -t 0 ex >/dev/null
 runc --root "$W/runc" delete -f execctr

@@ -249,7 +249,7 @@ fn create_start_wait_init_restart_rename() {
     assert_eq!(env.ok(["ps", "-a", "--format", "{{.Names}}"]), "w2\n");
     env.fails(125, ["rename", "w2", "bad name"]);
     // init creates it in the runtime without starting it.
-    env.ok(["init", "w2"]);
+    assert_eq!(env.ok(["init", "w2"]), "w2\n");
     assert_eq!(state(&env, "w2"), "initialized");
     env.ok(["start", "w2"]);
     assert_eq!(env.ok(["wait", "w2"]), "5\n");
@@ -260,6 +260,10 @@ fn create_start_wait_init_restart_rename() {
     env.ok(["restart", "-t", "0", "r"]);
     assert_eq!(state(&env, "r"), "running");
     assert_ne!(env.ok(["inspect", "--format", "{{.State.Pid}}", "r"]), pid1);
+    let err = env.fails(125, ["container", "cleanup", "r"]);
+    assert!(err.contains("refusing to clean up"), "{err}");
+    env.ok(["stop", "-t", "0", "r"]);
+    assert_eq!(env.ok(["container", "cleanup", "r"]), "r\n");
     env.ok(["rm", "-f", "-t", "0", "r"]);
 }
 

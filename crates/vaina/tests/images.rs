@@ -626,6 +626,11 @@ fn leftovers_of_interrupted_writes_are_swept() {
     std::fs::create_dir_all(tmp_layer.join("usr")).unwrap();
     let orphan = env.root.join("layers").join("ab".repeat(32));
     std::fs::create_dir_all(&orphan).unwrap();
+    // Layers being unpacked without the lock: kept while their process lives (PID 1 here).
+    let live_unpack = env.root.join("layers/.unpack-1-abc");
+    std::fs::create_dir_all(&live_unpack).unwrap();
+    let dead_unpack = env.root.join("layers/.unpack-99999999-abc");
+    std::fs::create_dir_all(&dead_unpack).unwrap();
     env.ok(["tag", "first", "second"]);
     assert!(!tmp_blob.exists());
     assert!(live_blob.exists());
@@ -633,6 +638,9 @@ fn leftovers_of_interrupted_writes_are_swept() {
     assert!(fresh.exists());
     assert!(!tmp_layer.exists());
     assert!(!orphan.exists());
+    assert!(live_unpack.exists());
+    assert!(!dead_unpack.exists());
+    std::fs::remove_dir(&live_unpack).unwrap();
     assert_eq!(
         std::fs::read_dir(env.root.join("layers")).unwrap().count(),
         1

@@ -181,9 +181,9 @@ pub fn validate(name: &str) -> Result<(), ContainerError> {
     if ok {
         Ok(())
     } else {
-        Err(ContainerError::Invalid(format!(
-            "container name must match regex [a-zA-Z0-9][a-zA-Z0-9_.-]*: {name:?}: invalid argument"
-        )))
+        Err(ContainerError::Invalid(
+            "names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument".to_string(),
+        ))
     }
 }
 

@@ -95,8 +95,12 @@ pub fn mount(paths: &ContainerPaths, layers: &[PathBuf]) -> Result<PathBuf, Cont
         .rev()
         .map(|p| p.to_string_lossy().replace(':', "\\:"))
         .collect();
+    // `volatile`: no sync of the upper dir at unmount (which costs ~100 ms here). After a
+    // crash overlay refuses such a work dir until its marker is removed; the container's
+    // writable layer is scratch space, as for Podman's transient containers.
+    let _ = std::fs::remove_dir_all(paths.work().join("work/incompat/volatile"));
     let data = format!(
-        "lowerdir={},upperdir={},workdir={}",
+        "lowerdir={},upperdir={},workdir={},volatile",
         lower.join(":"),
         paths.upper().display(),
         paths.work().display()

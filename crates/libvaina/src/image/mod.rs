@@ -120,7 +120,6 @@ impl Engine {
         manifest_digest: &Digest,
         names: &[Reference],
     ) -> Result<ImageRecord> {
-        let lock = self.lock_images()?;
         let names: Vec<String> = names
             .iter()
             .map(|r| {
@@ -133,7 +132,7 @@ impl Engine {
                 .to_string()
             })
             .collect();
-        self.commit_image_locked(&lock, manifest_digest, &names)
+        self.commit_image_unlocked(manifest_digest, &names)
     }
 
     /// Finds an image by full or short name, full or short ID, or digest, as Podman does.

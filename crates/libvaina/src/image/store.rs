@@ -16,8 +16,20 @@ use crate::store::lock::FileLock;
 use crate::store::write_atomic;
 use crate::{Engine, Result};
 use rusqlite::{params, OptionalExtension};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+
+/// Prefix of layer directories being unpacked without the lock (`.unpack-<pid>-...`).
+const UNPACK_PREFIX: &str = ".unpack-";
+
+/// The manifest and config of an image about to be committed.
+struct ImageParts {
+    manifest: Manifest,
+    mbytes: Vec<u8>,
+    cbytes: Vec<u8>,
+    config: ConfigSummary,
+    chains: Vec<Digest>,
+}
 
 /// The held images write lock; image writes take it as proof.
 #[derive(Debug)]
@@ -103,6 +115,12 @@ impl Engine {
         let known = strings("SELECT chain_id FROM layers")?;
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(rest) = name.strip_prefix(UNPACK_PREFIX) {
+                let pid = rest.split('-').next().unwrap_or("");
+                if !pid.is_empty() && std::path::Path::new("/proc").join(pid).exists() {
+                    continue;
+                }
+            }
             if name.starts_with(".tmp-") || !known.contains(&name) {
                 let _ = std::fs::remove_dir_all(e.path());
             }
@@ -165,13 +183,8 @@ impl Engine {
             .map_err(ImageError::from)?)
     }
 
-    /// [`Engine::commit_image`] with the lock already held; `names` are full, normalised names.
-    pub fn commit_image_locked(
-        &mut self,
-        lock: &ImagesLock,
-        manifest_digest: &Digest,
-        names: &[String],
-    ) -> Result<ImageRecord> {
+    /// Reads and checks the manifest and config of an image whose blobs are stored.
+    fn image_parts(&self, manifest_digest: &Digest) -> Result<ImageParts> {
         let blobs = self.blobs()?;
         let mbytes = blobs
             .read_blob(manifest_digest, MANIFEST_CAP)
@@ -189,68 +202,157 @@ impl Engine {
             .read_blob(&config_digest, CONFIG_CAP)
             .map_err(ImageError::from)?;
         let config = ConfigSummary::parse(&config_digest, &cbytes)?;
-        let diff_ids = &config.rootfs.diff_ids;
-        if diff_ids.len() != manifest.layers.len() {
+        if config.rootfs.diff_ids.len() != manifest.layers.len() {
             return Err(ImageError::Manifest {
                 digest: manifest_digest.to_string(),
                 reason: format!(
                     "{} layers but the config lists {} diff IDs",
                     manifest.layers.len(),
-                    diff_ids.len()
+                    config.rootfs.diff_ids.len()
                 ),
             }
             .into());
         }
-        let chains = chain_ids(diff_ids);
-        let id = config_digest.hex().to_string();
+        let chains = chain_ids(&config.rootfs.diff_ids);
+        Ok(ImageParts {
+            manifest,
+            mbytes,
+            cbytes,
+            config,
+            chains,
+        })
+    }
 
-        // Unpack what is missing, each layer into a temp dir renamed into place.
+    /// The recorded size of a layer whose directory is in place, if both are true.
+    fn layer_in_place(&self, chain: &str) -> Result<Option<u64>> {
+        let known: Option<i64> = self
+            .db()?
+            .conn()
+            .query_row("SELECT size FROM layers WHERE chain_id=?1", [chain], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(ImageError::from)?;
+        Ok(known
+            .filter(|_| self.layer_dir(chain).is_dir())
+            .map(|s| s.max(0) as u64))
+    }
+
+    /// Unpacks layer `i` into a new temp directory under `layers/` whose name starts with
+    /// `prefix`, checking its diff ID.
+    fn unpack_to_temp(
+        &self,
+        parts: &ImageParts,
+        i: usize,
+        prefix: &str,
+    ) -> Result<(tempfile::TempDir, u64)> {
         let layers_dir = self.paths.layers();
         std::fs::create_dir_all(&layers_dir).map_err(|e| crate::Error::io(&layers_dir, e))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir_in(&layers_dir)
+            .map_err(|e| crate::Error::io(&layers_dir, e))?;
+        let desc = &parts.manifest.layers[i];
+        let want = &parts.config.rootfs.diff_ids[i];
+        let layer = desc.digest.to_string();
+        let f = open_blob(&self.blobs()?.path(&desc.digest), &layer)?;
+        let u = unpack_layer(f, tmp.path(), &layer)?;
+        if &u.diff_id != want {
+            return Err(ImageError::layer(
+                &layer,
+                format!(
+                    "diff ID mismatch: the config says {want}, the layer is {}",
+                    u.diff_id
+                ),
+            )
+            .into());
+        }
+        Ok((tmp, u.size))
+    }
+
+    /// Unpacks the layers not yet in the store, without the images lock, into temp directories
+    /// named after this process (the sweep spares those of live processes).
+    fn unpack_missing(
+        &self,
+        parts: &ImageParts,
+    ) -> Result<HashMap<String, (tempfile::TempDir, u64)>> {
+        let prefix = format!("{UNPACK_PREFIX}{}-", std::process::id());
+        let mut out = HashMap::new();
+        for (i, chain) in parts.chains.iter().enumerate() {
+            let c = chain.hex().to_string();
+            if out.contains_key(&c) || self.layer_in_place(&c)?.is_some() {
+                continue;
+            }
+            let unpacked = self.unpack_to_temp(parts, i, &prefix)?;
+            out.insert(c, unpacked);
+        }
+        Ok(out)
+    }
+
+    /// [`Engine::commit_image`] with the lock already held; `names` are full, normalised names.
+    pub fn commit_image_locked(
+        &mut self,
+        lock: &ImagesLock,
+        manifest_digest: &Digest,
+        names: &[String],
+    ) -> Result<ImageRecord> {
+        let parts = self.image_parts(manifest_digest)?;
+        self.commit_parts(lock, manifest_digest, parts, HashMap::new(), names)
+    }
+
+    /// Unpacks what is missing without the lock, then records the image under it.
+    pub(crate) fn commit_image_unlocked(
+        &mut self,
+        manifest_digest: &Digest,
+        names: &[String],
+    ) -> Result<ImageRecord> {
+        let parts = self.image_parts(manifest_digest)?;
+        let prepared = self.unpack_missing(&parts)?;
+        let lock = self.lock_images()?;
+        self.commit_parts(&lock, manifest_digest, parts, prepared, names)
+    }
+
+    fn commit_parts(
+        &mut self,
+        lock: &ImagesLock,
+        manifest_digest: &Digest,
+        parts: ImageParts,
+        mut prepared: HashMap<String, (tempfile::TempDir, u64)>,
+        names: &[String],
+    ) -> Result<ImageRecord> {
+        let ImageParts {
+            manifest,
+            mbytes,
+            cbytes,
+            config,
+            chains,
+        } = &parts;
+        let diff_ids = &config.rootfs.diff_ids;
+        let config_digest = manifest.config.digest.clone();
+        let id = config_digest.hex().to_string();
+
+        // Put each missing layer in place: unpacked before the lock, or now.
         let mut created: Vec<PathBuf> = Vec::new();
         let mut sizes: Vec<u64> = Vec::new();
         let result = (|| -> Result<()> {
-            for (i, desc) in manifest.layers.iter().enumerate() {
-                let chain = chains[i].hex();
-                let known: Option<i64> = self
-                    .db()?
-                    .conn()
-                    .query_row("SELECT size FROM layers WHERE chain_id=?1", [chain], |r| {
-                        r.get(0)
-                    })
-                    .optional()
-                    .map_err(ImageError::from)?;
+            for (i, chain) in chains.iter().enumerate() {
+                let chain = chain.hex();
+                if let Some(size) = self.layer_in_place(chain)? {
+                    sizes.push(size);
+                    continue;
+                }
+                let (tmp, size) = match prepared.remove(chain) {
+                    Some(p) => p,
+                    None => self.unpack_to_temp(&parts, i, ".tmp-")?,
+                };
                 let dest = self.layer_dir(chain);
-                if let Some(size) = known {
-                    if dest.is_dir() {
-                        sizes.push(size as u64);
-                        continue;
-                    }
-                }
-                let tmp = tempfile::Builder::new()
-                    .prefix(".tmp-")
-                    .tempdir_in(&layers_dir)
-                    .map_err(|e| crate::Error::io(&layers_dir, e))?;
-                let layer = desc.digest.to_string();
-                let f = open_blob(&blobs.path(&desc.digest), &layer)?;
-                let u = unpack_layer(f, tmp.path(), &layer)?;
-                if u.diff_id != diff_ids[i] {
-                    return Err(ImageError::layer(
-                        &layer,
-                        format!(
-                            "diff ID mismatch: the config says {}, the layer is {}",
-                            diff_ids[i], u.diff_id
-                        ),
-                    )
-                    .into());
-                }
-                let tmp = tmp.keep();
                 if dest.exists() {
                     let _ = std::fs::remove_dir_all(&dest);
                 }
+                let tmp = tmp.keep();
                 std::fs::rename(&tmp, &dest).map_err(|e| crate::Error::io(&dest, e))?;
                 created.push(dest);
-                sizes.push(u.size);
+                sizes.push(size);
             }
             Ok(())
         })();

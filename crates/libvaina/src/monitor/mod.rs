@@ -326,7 +326,7 @@ fn finish(
     paths: &ContainerPaths,
     code: i32,
 ) -> Result<bool> {
-    let _ = rt.delete(id, true);
+    let _ = rt.delete_exited(id);
     let unmounted = rootfs::unmount(paths);
     let conn = engine.db()?.conn();
     let rec = record::get(conn, id)?;

@@ -52,8 +52,13 @@ const RANDOM_PORTS: std::ops::RangeInclusive<u16> = 32768..=60999;
 /// network address (and, on IPv4, its broadcast address).
 fn lease_bounds(s: &Subnet) -> (u128, u128) {
     let c = &s.subnet;
-    let mut lo = c.first() + 1;
-    let mut hi = if c.is_ipv6() { c.last() } else { c.last() - 1 };
+    // Saturating: a hand-written /32 or /128 must not wrap around (it has no free address).
+    let mut lo = c.first().saturating_add(1);
+    let mut hi = if c.is_ipv6() {
+        c.last()
+    } else {
+        c.last().saturating_sub(1)
+    };
     if let Some(r) = &s.lease_range {
         if let Some(a) = r.start_ip.and_then(|a| c.offset_of(&a)) {
             lo = lo.max(c.first() + a);
@@ -124,7 +129,10 @@ pub fn allocate(
                 found = Some(ip);
                 break;
             }
-            v += 1;
+            match v.checked_add(1) {
+                Some(n) => v = n,
+                None => break,
+            }
         }
         let ip = found.ok_or_else(|| {
             NetworkError::Invalid(format!(

@@ -5,6 +5,7 @@
 //! - [`cidr`]: subnets and address arithmetic
 //! - [`ipam`]: leases, attachments and host-port reservations (tables in [`SCHEMA`])
 //! - [`ports`]: the `-p` grammar
+//! - [`dns`]: the resolver for container names on user networks
 //! - [`driver`]: the backend trait ([`driver::NetworkDriver`]) and the bridge backend
 //! - [`netns`]: persistent network namespaces for containers (create, enter, remove)
 //! - [`netlink`] (over [`rtnl`], in-process rtnetlink), [`firewall`] (nftables), [`sysctl`]: the
@@ -19,6 +20,7 @@
 
 pub mod cidr;
 pub mod config;
+pub mod dns;
 pub mod driver;
 pub mod firewall;
 pub mod ipam;

@@ -26,6 +26,12 @@ pub fn host_links() -> Vec<String> {
 
 /// Creates the bridge `name` (when missing) with the gateway addresses and MTU, and sets it up.
 pub fn ensure_bridge(name: &str, addrs: &[(IpAddr, u8)], mtu: u32) -> Result<(), NetworkError> {
+    let sys = Path::new("/sys/class/net").join(name);
+    if sys.exists() && !sys.join("bridge").exists() {
+        return Err(NetworkError::Invalid(format!(
+            "interface {name} exists and is not a bridge"
+        )));
+    }
     let mut nl = Rtnl::open()?;
     let index = match nl.link_index(name)? {
         Some(i) => i,

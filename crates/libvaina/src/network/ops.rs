@@ -215,6 +215,7 @@ impl Engine {
     pub fn network_setup(&mut self, req: &SetupRequest) -> Result<SetupStatus> {
         let (networks, ports) = self.attach(
             &req.container_id,
+            &req.container_name,
             &req.netns,
             &req.networks,
             &req.ports,
@@ -228,10 +229,18 @@ impl Engine {
     pub fn network_connect(
         &mut self,
         container_id: &str,
+        container_name: &str,
         netns: &std::path::Path,
         req: &NetworkRequest,
     ) -> Result<NetworkStatus> {
-        let (mut v, _) = self.attach(container_id, netns, std::slice::from_ref(req), &[], false)?;
+        let (mut v, _) = self.attach(
+            container_id,
+            container_name,
+            netns,
+            std::slice::from_ref(req),
+            &[],
+            false,
+        )?;
         v.pop()
             .ok_or_else(|| NetworkError::Invalid("no network attached".into()).into())
     }
@@ -281,6 +290,7 @@ impl Engine {
     fn attach(
         &mut self,
         cid: &str,
+        name: &str,
         netns: &std::path::Path,
         reqs: &[NetworkRequest],
         ports: &[super::PortMapping],
@@ -294,6 +304,12 @@ impl Engine {
             chosen.push(n);
         }
         ports::check_conflicts(ports)?;
+        if reqs.is_empty() && !ports.is_empty() {
+            return Err(NetworkError::Invalid(
+                "published or exposed ports need a bridge network".into(),
+            )
+            .into());
+        }
         let lock = self.network_lock()?;
         let existing = self.network_attachments(cid)?;
         let mut published = ports.to_vec();
@@ -327,6 +343,7 @@ impl Engine {
                 let leased = ipam::allocate(tx, n, &cid, &r.static_ips)?;
                 let status = NetworkStatus {
                     network: n.name.clone(),
+                    container_name: name.to_string(),
                     network_id: n.id.clone(),
                     interface,
                     host_interface: host_veth_name(&cid, &n.name),
@@ -376,6 +393,28 @@ impl Engine {
             return Err(e.into());
         }
         Ok((statuses, published))
+    }
+
+    /// The DNS names of `network`'s containers: name, aliases and short ID of each, with its
+    /// addresses on that network.
+    pub fn network_dns_zone(&self, network: &str) -> Result<super::dns::Zone> {
+        let mut zone = super::dns::Zone::default();
+        for (cid, a) in load_attachments::<(String, NetworkStatus)>(self.db()?.conn(), None)? {
+            if a.network != network {
+                continue;
+            }
+            let short: String = cid.chars().take(12).collect();
+            let names = std::iter::once(&a.container_name)
+                .chain(&a.aliases)
+                .chain(std::iter::once(&short))
+                .filter(|n| !n.is_empty());
+            for n in names {
+                for addr in &a.addresses {
+                    zone.add(n, addr.ip);
+                }
+            }
+        }
+        Ok(zone)
     }
 
     /// The recorded attachments of a container, in order.

@@ -158,6 +158,39 @@ impl Runtime {
         }
     }
 
+    /// Deletes a container whose init process has exited. For runc this is done in-process
+    /// (its state is a directory with `state.json` naming the cgroups): the empty cgroups are
+    /// removed and the state directory deleted, saving a runtime process on every exit. Any
+    /// surprise (another runtime, a cgroup that still has processes) falls back to
+    /// `delete --force`.
+    pub fn delete_exited(&self, id: &str) -> Result<(), RuntimeError> {
+        if self.name == "runc" && self.delete_runc_state(id) {
+            return Ok(());
+        }
+        self.delete(id, true)
+    }
+
+    fn delete_runc_state(&self, id: &str) -> bool {
+        let dir = self.root.join(id);
+        let Ok(text) = std::fs::read(dir.join("state.json")) else {
+            return false;
+        };
+        let Ok(state) = serde_json::from_slice::<serde_json::Value>(&text) else {
+            return false;
+        };
+        let Some(paths) = state.get("cgroup_paths").and_then(|p| p.as_object()) else {
+            return false;
+        };
+        for p in paths.values().filter_map(|v| v.as_str()) {
+            match std::fs::remove_dir(p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(_) => return false,
+            }
+        }
+        std::fs::remove_dir_all(&dir).is_ok()
+    }
+
     /// `pause ID`.
     pub fn pause(&self, id: &str) -> Result<(), RuntimeError> {
         self.run_quiet(&["pause", id])

@@ -234,11 +234,24 @@ fn filter_networks(
         };
         by_key.entry(k.to_string()).or_default().push(v.to_string());
     }
+    // Podman matches names as regular expressions.
+    let name_res = by_key
+        .get("name")
+        .map(|v| {
+            v.iter()
+                .map(|p| {
+                    regex::Regex::new(p)
+                        .map_err(|e| anyhow::anyhow!("invalid name filter {p:?}: {e}"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
     let mut out = Vec::new();
     'net: for n in nets {
         for (k, vals) in &by_key {
             let ok = match k.as_str() {
-                "name" => vals.iter().any(|v| n.name.contains(v.as_str())),
+                "name" => name_res.iter().any(|r| r.is_match(&n.name)),
                 "id" => vals.iter().any(|v| n.id.starts_with(v.as_str())),
                 "driver" => vals.iter().any(|v| &n.driver == v),
                 "label" => vals

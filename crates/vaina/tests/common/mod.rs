@@ -355,25 +355,27 @@ impl TestEnv {
     }
 }
 
-/// cgroup directories named after container `id` (`vaina/<id>` and the other usual
-/// places), in every mounted hierarchy.
+/// cgroup directories named after container `id` (`<id>`, `vaina-<id>`, `vaina-<id>.scope`)
+/// anywhere in the first levels of every mounted hierarchy (the memory controller nests
+/// containers under the caller's own cgroup on some hosts).
 pub fn cgroups_of(id: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir("/sys/fs/cgroup") else {
-        return out;
-    };
-    for h in rd.flatten() {
-        for rel in [
-            format!("vaina/{id}"),
-            format!("vaina/vaina-{id}"),
-            format!("machine.slice/vaina-{id}.scope"),
-            id.to_string(),
-        ] {
-            let p = h.path().join(rel);
-            if p.exists() {
-                out.push(p);
+    fn walk(dir: &Path, id: &str, depth: usize, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            if !e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                continue;
+            }
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name == id || name == format!("vaina-{id}") || name == format!("vaina-{id}.scope") {
+                out.push(e.path());
+            } else if depth > 0 {
+                walk(&e.path(), id, depth - 1, out);
             }
         }
     }
+    let mut out = Vec::new();
+    walk(Path::new("/sys/fs/cgroup"), id, 4, &mut out);
     out
 }

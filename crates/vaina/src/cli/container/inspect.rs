@@ -66,13 +66,9 @@ pub fn inspect(g: &GlobalOpts, a: InspectArgs) -> CmdResult {
     Ok(0)
 }
 
-/// Image data for the generic `inspect` (until the image module offers Podman's full image
-/// inspect document, the fields every image has).
+/// The image's `podman image inspect` document, for the generic `inspect`.
 fn image_value(engine: &libvaina::Engine, name: &str) -> Option<serde_json::Value> {
     let img = engine.lookup_image(name).ok()?;
-    Some(serde_json::json!({
-        "Id": img.id,
-        "Digest": img.manifest_digest.to_string(),
-        "RepoTags": img.names,
-    }))
+    let doc = engine.inspect_image(&img).ok()?;
+    serde_json::to_value(doc).ok()
 }

@@ -141,8 +141,8 @@ pub fn restart(g: &GlobalOpts, a: RestartArgs) -> CmdResult {
         !running || c.state == ContainerState::Running
     })?;
     for_each(names, |n| {
-        let r = engine.restart_container(n, a.time)?;
-        Ok(Some(r.id))
+        engine.restart_container(n, a.time)?;
+        Ok(Some(n.to_string()))
     })
 }
 
@@ -304,7 +304,10 @@ pub fn init(g: &GlobalOpts, a: InitArgs) -> CmdResult {
     let names = targets(&engine, &a.containers, a.all, &[], |c| {
         matches!(c.state, ContainerState::Created | ContainerState::Exited)
     })?;
-    for_each(names, |n| Ok(Some(engine.init_container(n)?.id)))
+    for_each(names, |n| {
+        engine.init_container(n)?;
+        Ok(Some(n.to_string()))
+    })
 }
 
 #[derive(Debug, Args)]
@@ -416,13 +419,16 @@ pub fn cleanup(g: &GlobalOpts, a: CleanupArgs) -> CmdResult {
     for_each(names, |n| {
         let rec = engine.lookup_container(n)?;
         if rec.state.has_monitor() {
-            return Ok(None);
+            anyhow::bail!(
+                "failed to clean up container {id}: container {id} is running or paused, refusing to clean up: container state improper",
+                id = rec.id
+            );
         }
         if a.rm {
             engine.remove_container(&rec.id, false, None)?;
         } else {
             engine.cleanup_container(&rec.id)?;
         }
-        Ok(Some(rec.id))
+        Ok(Some(n.to_string()))
     })
 }
