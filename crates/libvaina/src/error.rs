@@ -28,6 +28,8 @@ pub enum Error {
     #[error(transparent)]
     Network(#[from] crate::network::NetworkError),
     #[error(transparent)]
+    Volume(#[from] crate::volume::VolumeError),
+    #[error(transparent)]
     Spec(#[from] crate::container::spec::SpecError),
     #[error(transparent)]
     Fs(#[from] crate::container::fs::FsError),

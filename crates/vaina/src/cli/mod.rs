@@ -21,6 +21,7 @@ pub mod registry;
 #[allow(dead_code)] // called by pull/run/create as they land
 pub mod shortnames;
 pub mod system;
+pub mod volume;
 pub mod yaml;
 
 use clap::{Args, Parser, Subcommand};
@@ -118,6 +119,8 @@ pub enum Command {
     Network(network::NetworkCommand),
     #[command(flatten)]
     ContainerFs(container_fs::FsCommand),
+    #[command(flatten)]
+    Volume(volume::VolumeCommand),
 }
 
 /// Dispatches a parsed command line.
@@ -130,6 +133,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Container(c) => container::run(g, c),
         Command::Network(c) => network::run(g, c),
         Command::ContainerFs(c) => container_fs::run(g, c),
+        Command::Volume(c) => volume::run(g, c),
     }
 }
 
