@@ -31,6 +31,8 @@ pub enum Error {
     Volume(#[from] crate::volume::VolumeError),
     #[error(transparent)]
     Spec(#[from] crate::container::spec::SpecError),
+    #[error(transparent)]
+    Fs(#[from] crate::container::fs::FsError),
     /// A flag or argument value the engine cannot use.
     #[error("{0}")]
     InvalidArgument(String),

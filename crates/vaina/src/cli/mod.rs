@@ -6,6 +6,7 @@
 pub mod container;
 #[allow(dead_code)] // used by create/run as they land
 pub mod container_flags;
+pub mod container_fs;
 pub mod human;
 pub mod image;
 pub mod image_archive;
@@ -117,6 +118,8 @@ pub enum Command {
     #[command(flatten)]
     Network(network::NetworkCommand),
     #[command(flatten)]
+    ContainerFs(container_fs::FsCommand),
+    #[command(flatten)]
     Volume(volume::VolumeCommand),
 }
 
@@ -129,6 +132,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Registry(c) => registry::run(g, c),
         Command::Container(c) => container::run(g, c),
         Command::Network(c) => network::run(g, c),
+        Command::ContainerFs(c) => container_fs::run(g, c),
         Command::Volume(c) => volume::run(g, c),
     }
 }
