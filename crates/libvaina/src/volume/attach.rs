@@ -61,7 +61,9 @@ fn collect(
     let mut all = opts.mounts.clone();
     for (ctr, ro) in &opts.volumes_from {
         let rec = engine.lookup_container(ctr).map_err(|e| {
-            VolumeError::Invalid(format!("looking up container {ctr:?} for volumes-from: {e}"))
+            VolumeError::Invalid(format!(
+                "looking up container {ctr:?} for volumes-from: {e}"
+            ))
         })?;
         for mut m in stored_mounts(engine, &rec.id)? {
             if matches!(m.source, MountSource::Tmpfs)
@@ -81,8 +83,15 @@ fn collect(
         .and_then(|c| c.volumes().clone())
         .unwrap_or_default();
     for dest in image_volumes {
-        let dest = if dest.starts_with('/') { dest } else { format!("/{dest}") };
-        if !all.iter().any(|o| o.destination.trim_end_matches('/') == dest.trim_end_matches('/')) {
+        let dest = if dest.starts_with('/') {
+            dest
+        } else {
+            format!("/{dest}")
+        };
+        if !all
+            .iter()
+            .any(|o| o.destination.trim_end_matches('/') == dest.trim_end_matches('/'))
+        {
             all.push(UserMount {
                 source: MountSource::Volume(None),
                 destination: dest,
@@ -98,12 +107,13 @@ fn collect(
 
 /// The resolved user mounts recorded for container `id` (for `--volumes-from`).
 fn stored_mounts(engine: &Engine, id: &str) -> Result<Vec<UserMount>> {
-    let text: Option<String> = rusqlite::OptionalExtension::optional(engine.db()?.conn().query_row(
-        "SELECT mounts FROM container_mounts WHERE container = ?1",
-        [id],
-        |r| r.get(0),
-    ))
-    .map_err(VolumeError::from)?;
+    let text: Option<String> =
+        rusqlite::OptionalExtension::optional(engine.db()?.conn().query_row(
+            "SELECT mounts FROM container_mounts WHERE container = ?1",
+            [id],
+            |r| r.get(0),
+        ))
+        .map_err(VolumeError::from)?;
     Ok(text
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default())
@@ -183,13 +193,13 @@ pub fn attach_for_container(
     }
     conn.execute(
         "INSERT OR REPLACE INTO container_mounts (container, mounts) VALUES (?1, ?2)",
-        [id, &serde_json::to_string(&mounts).unwrap_or_else(|_| "[]".into())],
+        [
+            id,
+            &serde_json::to_string(&mounts).unwrap_or_else(|_| "[]".into()),
+        ],
     )
     .map_err(VolumeError::from)?;
-    mounts
-        .iter()
-        .map(|m| runtime_mount(engine, m))
-        .collect()
+    mounts.iter().map(|m| runtime_mount(engine, m)).collect()
 }
 
 /// The runtime mount for one resolved user mount.
@@ -206,7 +216,12 @@ fn runtime_mount(engine: &Engine, m: &UserMount) -> Result<Mount> {
     };
     if typ == "bind" {
         options.push(if has("bind") { "bind" } else { "rbind" }.into());
-        if !m.options.iter().any(|o| o.ends_with("shared") || o.ends_with("slave") || o.ends_with("private") || o.ends_with("bindable")) {
+        if !m.options.iter().any(|o| {
+            o.ends_with("shared")
+                || o.ends_with("slave")
+                || o.ends_with("private")
+                || o.ends_with("bindable")
+        }) {
             options.push("rprivate".into());
         }
     }
@@ -318,7 +333,11 @@ pub fn mount_for_container(engine: &Engine, id: &str) -> Result<()> {
         };
         let data = engine.volume_mountpoint(&name);
         if !is_mounted(&data) {
-            let typ = v.options.get("type").map(String::as_str).filter(|t| !t.is_empty() && *t != "none");
+            let typ = v
+                .options
+                .get("type")
+                .map(String::as_str)
+                .filter(|t| !t.is_empty() && *t != "none");
             let (flags, fsdata) = mount_flags(v.options.get("o").map(String::as_str).unwrap_or(""));
             nix::mount::mount(
                 Some(device.as_str()),
@@ -393,7 +412,9 @@ impl Engine {
     /// Removes the named volumes that no container uses any more (`rm -v` after removal).
     pub fn remove_volumes_if_unused(&self, names: &[String]) -> Result<()> {
         for n in names {
-            if record::users(self.db()?.conn(), n)?.is_empty() && record::get(self.db()?.conn(), n)?.is_some() {
+            if record::users(self.db()?.conn(), n)?.is_empty()
+                && record::get(self.db()?.conn(), n)?.is_some()
+            {
                 self.volume_delete(n)?;
             }
         }

@@ -214,7 +214,11 @@ impl CreateFlags {
         host_env: &[(String, String)],
     ) -> anyhow::Result<CreateOptions> {
         let mut o = CreateOptions::with_defaults(defaults);
-        o.mounts = libvaina::container::options::mounts::user_mounts(&self.volume, &self.mount, &self.tmpfs)?;
+        o.mounts = libvaina::container::options::mounts::user_mounts(
+            &self.volume,
+            &self.mount,
+            &self.tmpfs,
+        )?;
         o.volumes_from = self
             .volumes_from
             .iter()
@@ -678,9 +682,21 @@ mod tests {
         );
         assert_eq!(err(&["--stop-signal", "FOO", "img"]), "invalid signal: FOO");
         assert!(err(&["--log-driver", "foo", "img"]).contains("invalid log driver"));
-        let o = opts(&["-v", "/a:/b:ro", "--tmpfs", "/t", "--volumes-from", "c:rw", "img"]).unwrap();
+        let o = opts(&[
+            "-v",
+            "/a:/b:ro",
+            "--tmpfs",
+            "/t",
+            "--volumes-from",
+            "c:rw",
+            "img",
+        ])
+        .unwrap();
         assert_eq!(o.mounts.len(), 2);
         assert_eq!(o.volumes_from, [("c".to_string(), Some(false))]);
-        assert_eq!(err(&["--mount", "type=bind,dst=/x,foo", "img"]), "foo: invalid mount option");
+        assert_eq!(
+            err(&["--mount", "type=bind,dst=/x,foo", "img"]),
+            "foo: invalid mount option"
+        );
     }
 }

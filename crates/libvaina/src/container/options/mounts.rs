@@ -74,14 +74,22 @@ fn check_destination(dst: &str) -> Result<()> {
 /// Applies the `-v` options (`ro`, `z`, `U`, `nocopy`, propagation...) to `m`.
 fn volume_options(m: &mut UserMount, opts: &str) -> Result<()> {
     let list: Vec<&str> = opts.split(',').collect();
-    let rw: Vec<&str> = list.iter().copied().filter(|o| matches!(*o, "ro" | "rw")).collect();
+    let rw: Vec<&str> = list
+        .iter()
+        .copied()
+        .filter(|o| matches!(*o, "ro" | "rw"))
+        .collect();
     if rw.len() > 1 {
         return Err(invalid(format!(
             "invalid options {:?}, can only specify 1 'rw' or 'ro' option",
             rw.join(", ")
         )));
     }
-    let label: Vec<&str> = list.iter().copied().filter(|o| matches!(*o, "z" | "Z" | "O")).collect();
+    let label: Vec<&str> = list
+        .iter()
+        .copied()
+        .filter(|o| matches!(*o, "z" | "Z" | "O"))
+        .collect();
     if label.len() > 1 {
         return Err(invalid(format!(
             "invalid options {:?}, can only specify 1 'z', 'Z', or 'O' option",
@@ -118,14 +126,27 @@ pub fn volume(spec: &str) -> Result<UserMount> {
     let parts: Vec<&str> = spec.split(':').collect();
     let known_opts = |s: &str| {
         s.split(',').all(|o| {
-            matches!(o, "ro" | "rw" | "z" | "Z" | "O" | "U" | "nocopy" | "copy" | "idmap" | "bind" | "rbind")
-                || PROPAGATIONS.contains(&o)
+            matches!(
+                o,
+                "ro" | "rw"
+                    | "z"
+                    | "Z"
+                    | "O"
+                    | "U"
+                    | "nocopy"
+                    | "copy"
+                    | "idmap"
+                    | "bind"
+                    | "rbind"
+            ) || PROPAGATIONS.contains(&o)
                 || FLAGS.contains(&o)
         })
     };
     let (src, dst, opts) = match parts.as_slice() {
         [dst] => (None, *dst, None),
-        [a, b] if a.starts_with('/') && !b.starts_with('/') && known_opts(b) => (None, *a, Some(*b)),
+        [a, b] if a.starts_with('/') && !b.starts_with('/') && known_opts(b) => {
+            (None, *a, Some(*b))
+        }
         [src, dst] => (Some(*src), *dst, None),
         [src, dst, opts] => (Some(*src), *dst, Some(*opts)),
         _ => {
@@ -258,7 +279,11 @@ pub fn tmpfs(spec: &str) -> Result<UserMount> {
     };
     check_destination(dst)?;
     let mut m = UserMount::new(MountSource::Tmpfs, dst);
-    for o in opts.into_iter().flat_map(|o| o.split(',')).filter(|o| !o.is_empty()) {
+    for o in opts
+        .into_iter()
+        .flat_map(|o| o.split(','))
+        .filter(|o| !o.is_empty())
+    {
         let key = o.split_once('=').map_or(o, |(k, _)| k);
         match key {
             "ro" => m.read_only = true,
@@ -282,7 +307,11 @@ pub fn tmpfs(spec: &str) -> Result<UserMount> {
 
 /// All of `-v`, `--mount` and `--tmpfs` (in that order). The same mount given twice counts
 /// once; two different mounts on one destination are an error.
-pub fn user_mounts(volumes: &[String], mounts: &[String], tmpfs_flags: &[String]) -> Result<Vec<UserMount>> {
+pub fn user_mounts(
+    volumes: &[String],
+    mounts: &[String],
+    tmpfs_flags: &[String],
+) -> Result<Vec<UserMount>> {
     let mut out: Vec<UserMount> = Vec::new();
     let parsed = volumes
         .iter()
@@ -312,7 +341,9 @@ pub fn volumes_from(spec: &str) -> Result<(String, Option<bool>)> {
         Some((c, "ro")) => Ok((c.to_string(), Some(true))),
         Some((c, "rw")) => Ok((c.to_string(), Some(false))),
         Some((c, o)) if o.split(',').all(|x| matches!(x, "z" | "Z")) => Ok((c.to_string(), None)),
-        Some((_, o)) => Err(invalid(format!("invalid options {o:?}, can only specify 'ro', 'rw', and 'z'"))),
+        Some((_, o)) => Err(invalid(format!(
+            "invalid options {o:?}, can only specify 'ro', 'rw', and 'z'"
+        ))),
     }
 }
 
@@ -332,14 +363,26 @@ mod tests {
         assert_eq!(m.options, ["rshared"]);
         assert_eq!(volume("/data").unwrap().source, MountSource::Volume(None));
         let m = volume("/data:ro").unwrap();
-        assert_eq!((m.source, m.destination.as_str(), m.read_only), (MountSource::Volume(None), "/data", true));
+        assert_eq!(
+            (m.source, m.destination.as_str(), m.read_only),
+            (MountSource::Volume(None), "/data", true)
+        );
         let m = volume("vol:/d:nocopy,U").unwrap();
         assert_eq!(m.source, MountSource::Volume(Some("vol".into())));
         assert!(m.no_copy && m.chown);
         assert_eq!(err(volume("/tmp:/x:foo")), "invalid option type \"foo\"");
-        assert_eq!(err(volume("/tmp:/x:ro,rw")), "invalid options \"ro, rw\", can only specify 1 'rw' or 'ro' option");
-        assert_eq!(err(volume("/tmp:x")), "invalid container path \"x\", must be an absolute path");
-        assert_eq!(err(volume("/tmp:/x:ro:z")), "/tmp:/x:ro:z: incorrect volume format, should be [host-dir:]ctr-dir[:option]");
+        assert_eq!(
+            err(volume("/tmp:/x:ro,rw")),
+            "invalid options \"ro, rw\", can only specify 1 'rw' or 'ro' option"
+        );
+        assert_eq!(
+            err(volume("/tmp:x")),
+            "invalid container path \"x\", must be an absolute path"
+        );
+        assert_eq!(
+            err(volume("/tmp:/x:ro:z")),
+            "/tmp:/x:ro:z: incorrect volume format, should be [host-dir:]ctr-dir[:option]"
+        );
         assert_eq!(err(volume(":/x")), "host directory cannot be empty");
     }
 
@@ -352,15 +395,37 @@ mod tests {
         assert_eq!(m.options, ["size=1m", "mode=700"]);
         let m = mount("type=volume,source=v,destination=/d,ro=false,nocopy").unwrap();
         assert!(!m.read_only && m.no_copy);
-        assert_eq!(mount("type=bind,dst=/x").unwrap().source, MountSource::Bind("/x".into()));
-        assert_eq!(err(mount("type=foo,dst=/x")), "invalid filesystem type \"foo\"");
-        assert_eq!(err(mount("type=bind,src=/tmp")), "must set volume destination");
-        assert_eq!(err(mount("type=volume,dst=/x,foo")), "foo: invalid mount option");
-        assert_eq!(err(mount("type=volume,src=v,dst=/x,tmpfs-size=1")), "tmpfs-size: invalid mount option");
-        assert_eq!(err(mount("type=tmpfs,src=/tmp,dst=/x")), "source is not supported with tmpfs mounts");
+        assert_eq!(
+            mount("type=bind,dst=/x").unwrap().source,
+            MountSource::Bind("/x".into())
+        );
+        assert_eq!(
+            err(mount("type=foo,dst=/x")),
+            "invalid filesystem type \"foo\""
+        );
+        assert_eq!(
+            err(mount("type=bind,src=/tmp")),
+            "must set volume destination"
+        );
+        assert_eq!(
+            err(mount("type=volume,dst=/x,foo")),
+            "foo: invalid mount option"
+        );
+        assert_eq!(
+            err(mount("type=volume,src=v,dst=/x,tmpfs-size=1")),
+            "tmpfs-size: invalid mount option"
+        );
+        assert_eq!(
+            err(mount("type=tmpfs,src=/tmp,dst=/x")),
+            "source is not supported with tmpfs mounts"
+        );
         assert!(err(mount("dst=/x")).starts_with("incorrect mount format"));
-        assert!(err(mount("type=bind,src=/tmp,dst=/x,ro=maybe")).starts_with("'readonly', 'ro', or 'rw' must be set"));
-        assert_eq!(err(mount("type=bind,src=/tmp,dst=/x,bind-propagation=foo")), "invalid option type \"foo\"");
+        assert!(err(mount("type=bind,src=/tmp,dst=/x,ro=maybe"))
+            .starts_with("'readonly', 'ro', or 'rw' must be set"));
+        assert_eq!(
+            err(mount("type=bind,src=/tmp,dst=/x,bind-propagation=foo")),
+            "invalid option type \"foo\""
+        );
     }
 
     #[test]
@@ -368,8 +433,14 @@ mod tests {
         let m = tmpfs("/x:size=1m,mode=1777,ro").unwrap();
         assert!(m.read_only);
         assert_eq!(m.options, ["size=1m", "mode=1777"]);
-        assert_eq!(err(tmpfs("x")), "invalid container path \"x\", must be an absolute path");
-        assert_eq!(err(tmpfs("/x:foo")), "unknown mount option \"foo\": invalid mount option");
+        assert_eq!(
+            err(tmpfs("x")),
+            "invalid container path \"x\", must be an absolute path"
+        );
+        assert_eq!(
+            err(tmpfs("/x:foo")),
+            "unknown mount option \"foo\": invalid mount option"
+        );
         assert_eq!(volumes_from("c:ro").unwrap(), ("c".to_string(), Some(true)));
         assert_eq!(volumes_from("c").unwrap(), ("c".to_string(), None));
         assert!(volumes_from("c:x").is_err());
