@@ -644,7 +644,7 @@ fn dns_answers_container_names_and_forwards_the_rest() {
             libvaina::network::netns::run_in(&path, move || {
                 let sock = std::net::UdpSocket::bind(addr).unwrap();
                 tx.send(()).unwrap();
-                dns::serve(&sock, &ups, &move || z.clone(), &stop)
+                dns::serve(&sock, &ups, &move || z.clone(), &stop, &|| true)
             })
             .unwrap();
         }));
@@ -673,82 +673,6 @@ fn dns_answers_container_names_and_forwards_the_rest() {
     let left: Vec<String> = traces("vtbr-dns")
         .into_iter()
         .chain(traces("d00d0000"))
-        .collect();
-    assert!(left.is_empty(), "leaked: {left:#?}");
-}
-
-#[test]
-fn resolver_process_follows_the_network_containers() {
-    require_root!();
-    // The resolver is `vaina network dns-serve`: use the binary built next to this test.
-    let Some(bin) = std::env::current_exe()
-        .ok()
-        .and_then(|p| Some(p.parent()?.parent()?.join("vaina")))
-        .filter(|p| p.exists())
-    else {
-        eprintln!("skipped: the vaina binary is not built (cargo build --workspace)");
-        return;
-    };
-    // Only this test starts resolvers (the others disable DNS), so only it reads the variable.
-    std::env::set_var(libvaina::network::dns_service::BINARY_ENV, &bin);
-    let mut env = env();
-    let bridge = "vtbr-dns2";
-    let _guard = BridgeGuard(bridge.into());
-    env.engine
-        .network_create(&CreateOptions {
-            name: Some("dnsnet2".into()),
-            subnets: vec!["10.231.17.0/24".into()],
-            interface_name: Some(bridge.into()),
-            ..Default::default()
-        })
-        .unwrap();
-    let ns_a = Netns::new("rsa");
-    let ns_b = Netns::new("rsb");
-    let mut ra = request("5e7e000000000a01", &ns_a, "dnsnet2", &[]);
-    ra.container_name = "alpha".into();
-    let a = env.engine.network_setup(&ra).unwrap();
-    assert!(env.engine.network_dns_running("dnsnet2"));
-    let mut rb = request("5e7e000000000b01", &ns_b, "dnsnet2", &[]);
-    rb.container_name = "beta".into();
-    rb.networks[0].aliases = vec!["db".into()];
-    let b = env.engine.network_setup(&rb).unwrap();
-    let ip_a = a.networks[0].addresses[0].ip.to_string();
-    let ip_b = b.networks[0].addresses[0].ip.to_string();
-    // Each container finds the other by name and alias through the gateway.
-    let (ok, out) = ns_b.exec(&["busybox", "nslookup", "alpha", "10.231.17.1"]);
-    assert!(ok && out.contains(&ip_a), "{out}");
-    let (ok, out) = ns_a.exec(&["busybox", "nslookup", "db.dns.podman", "10.231.17.1"]);
-    assert!(ok && out.contains(&ip_b), "{out}");
-    env.engine.network_teardown("5e7e000000000a01").unwrap();
-    assert!(
-        env.engine.network_dns_running("dnsnet2"),
-        "one container is left"
-    );
-    let (ok, out) = ns_b.exec(&["busybox", "nslookup", "alpha", "10.231.17.1"]);
-    assert!(
-        !(ok && out.contains(&ip_a)),
-        "a removed container still resolves: {out}"
-    );
-    env.engine.network_teardown("5e7e000000000b01").unwrap();
-    assert!(
-        !env.engine.network_dns_running("dnsnet2"),
-        "the last container left"
-    );
-    env.engine.network_remove("dnsnet2", false, None).unwrap();
-    drop(ns_a);
-    drop(ns_b);
-    let base = env._dir.path().to_string_lossy().to_string();
-    let procs: Vec<String> = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.contains(&base))
-        .collect();
-    assert!(procs.is_empty(), "leaked processes: {procs:#?}");
-    let left: Vec<String> = traces(bridge)
-        .into_iter()
-        .chain(traces("5e7e0000"))
         .collect();
     assert!(left.is_empty(), "leaked: {left:#?}");
 }

@@ -179,18 +179,20 @@ fn forward(query: &[u8], upstreams: &[SocketAddr]) -> Option<Vec<u8>> {
     None
 }
 
-/// Serves queries on `sock` until `stop` is set: local names from `zone()` (called per query,
-/// so new containers are seen at once), the rest forwarded (each on its own thread).
+/// Serves queries on `sock` until `stop` is set or `keep_going()` says no (checked at least
+/// every 200 ms): local names from `zone()` (called per query, so new containers are seen at
+/// once), the rest forwarded (each on its own thread).
 pub fn serve(
     sock: &UdpSocket,
     upstreams: &[SocketAddr],
     zone: &dyn Fn() -> Zone,
     stop: &AtomicBool,
+    keep_going: &dyn Fn() -> bool,
 ) -> Result<(), NetworkError> {
     sock.set_read_timeout(Some(Duration::from_millis(200)))
         .map_err(|e| NetworkError::Command(format!("dns: {e}")))?;
     let mut buf = vec![0u8; 4096];
-    while !stop.load(Ordering::Relaxed) {
+    while !stop.load(Ordering::Relaxed) && keep_going() {
         let (n, peer) = match sock.recv_from(&mut buf) {
             Ok(x) => x,
             Err(e)

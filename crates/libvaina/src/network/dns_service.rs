@@ -152,7 +152,7 @@ pub fn detach_and_serve(
         }
         Ok(nix::unistd::ForkResult::Child) => {
             let _ = nix::unistd::setsid();
-            let r = serve_network(engine, network, sock);
+            let r = serve_network(engine, network, sock, pid_file);
             std::process::exit(if r.is_ok() { 0 } else { 1 });
         }
         Err(e) => Err(err("fork", e)),
@@ -160,11 +160,18 @@ pub fn detach_and_serve(
 }
 
 /// The resolver's main loop over the inherited socket: names from the database at each
-/// query, the rest forwarded to the host's resolvers. SIGTERM ends the process.
-pub fn serve_network(engine: &Engine, network: &str, sock: UdpSocket) -> Result<(), NetworkError> {
+/// query, the rest forwarded to the host's resolvers. SIGTERM ends the process; so does the
+/// loss of its PID file (a run root wiped or removed: nothing could stop it otherwise).
+pub fn serve_network(
+    engine: &Engine,
+    network: &str,
+    sock: UdpSocket,
+    pid_file: &std::path::Path,
+) -> Result<(), NetworkError> {
     let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     let upstreams = dns::upstreams_from_resolv_conf(&host);
     let stop = std::sync::atomic::AtomicBool::new(false);
     let zone = || engine.network_dns_zone(network).unwrap_or_default();
-    dns::serve(&sock, &upstreams, &zone, &stop)
+    let keep_going = || pid_file.exists();
+    dns::serve(&sock, &upstreams, &zone, &stop, &keep_going)
 }
