@@ -28,7 +28,11 @@ pub enum Error {
     #[error(transparent)]
     Network(#[from] crate::network::NetworkError),
     #[error(transparent)]
+    Volume(#[from] crate::volume::VolumeError),
+    #[error(transparent)]
     Spec(#[from] crate::container::spec::SpecError),
+    #[error(transparent)]
+    Fs(#[from] crate::container::fs::FsError),
     /// A flag or argument value the engine cannot use.
     #[error("{0}")]
     InvalidArgument(String),

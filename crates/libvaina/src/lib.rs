@@ -15,7 +15,8 @@
 //! - [`monitor`]: the per-container monitor (conmon's role), run from the same binary
 //! - [`system`]: `version` and `info` reports (host probing)
 //! - [`network`]: bridge networks, IPAM, published ports, nftables (rootful)
-//! - [`pod`], [`volume`]: later issues
+//! - [`volume`]: named and anonymous volumes (local driver), their use by containers
+//! - [`pod`]: later issues
 
 #![recursion_limit = "256"]
 

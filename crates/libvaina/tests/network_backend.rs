@@ -131,6 +131,8 @@ fn create(e: &Engine, name: &str, bridge: &str, subnet: &str, internal: bool) ->
         subnets: vec![subnet.into()],
         interface_name: Some(bridge.into()),
         internal,
+        // The resolver process is tested on its own (it needs the vaina binary).
+        disable_dns: true,
         ..Default::default()
     })
     .unwrap();
@@ -481,12 +483,14 @@ fn vaina_netns_lifecycle() {
     };
     let c = env
         .engine
-        .network_connect("c0ffee0000nsl", &path, &req2)
+        .network_connect("c0ffee0000nsl", "nsl", &path, &req2)
         .unwrap();
     assert_eq!(c.interface, "eth1");
     let (_, addr) = sh(&["nsenter", &ns_arg, "ip", "addr", "show", "eth1"]);
     assert!(addr.contains("inet 10.231.14.2/24"), "{addr}");
-    let again = env.engine.network_connect("c0ffee0000nsl", &path, &req2);
+    let again = env
+        .engine
+        .network_connect("c0ffee0000nsl", "nsl", &path, &req2);
     assert!(again.unwrap_err().to_string().contains("already connected"));
     env.engine
         .network_disconnect("c0ffee0000nsl", "nsl2")
@@ -597,6 +601,78 @@ fn bridge_name_taken_by_another_link_is_refused() {
     let left: Vec<String> = traces("vtnb")
         .into_iter()
         .chain(traces("0b0000000000nb"))
+        .collect();
+    assert!(left.is_empty(), "leaked: {left:#?}");
+}
+
+#[test]
+fn dns_answers_container_names_and_forwards_the_rest() {
+    require_root!();
+    use libvaina::network::dns;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let mut env = env();
+    let _guard = create(&env.engine, "dnsnet", "vtbr-dns", "10.231.16.0/24", false);
+    let ns_web = Netns::new("dnsweb");
+    let mut req = request("d00d00000000web1", &ns_web, "dnsnet", &[]);
+    req.container_name = "web".into();
+    req.networks[0].aliases = vec!["www".into()];
+    let st = env.engine.network_setup(&req).unwrap();
+    let ip = st.networks[0].addresses[0].ip;
+    let zone = env.engine.network_dns_zone("dnsnet").unwrap();
+    // The resolver and a stand-in upstream both run inside a namespace the test made, on
+    // its loopback (127.0.0.1:53 and 127.0.0.2:53), and nslookup asks from the same namespace.
+    let ns = Netns::new("dns");
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut servers = Vec::new();
+    for (addr, z, ups) in [
+        ("127.0.0.1:53", zone, vec!["127.0.0.2:53".parse().unwrap()]),
+        (
+            "127.0.0.2:53",
+            {
+                let mut u = dns::Zone::default();
+                u.add("upstream.example", "192.0.2.7".parse().unwrap());
+                u
+            },
+            vec![],
+        ),
+    ] {
+        let stop = stop.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = ns.path();
+        servers.push(std::thread::spawn(move || {
+            libvaina::network::netns::run_in(&path, move || {
+                let sock = std::net::UdpSocket::bind(addr).unwrap();
+                tx.send(()).unwrap();
+                dns::serve(&sock, &ups, &move || z.clone(), &stop, &|| true)
+            })
+            .unwrap();
+        }));
+        rx.recv().unwrap();
+    }
+    let _ = ns.exec(&["ip", "link", "set", "lo", "up"]);
+    for name in ["web", "www", "web.dns.podman", "d00d00000000"] {
+        let (ok, out) = ns.exec(&["busybox", "nslookup", name, "127.0.0.1"]);
+        assert!(ok && out.contains(&ip.to_string()), "{name}: {out}");
+    }
+    let (ok, out) = ns.exec(&["busybox", "nslookup", "upstream.example", "127.0.0.1"]);
+    assert!(ok && out.contains("192.0.2.7"), "forwarded: {out}");
+    let (ok, out) = ns.exec(&["busybox", "nslookup", "nope.dns.podman", "127.0.0.1"]);
+    assert!(
+        !ok || !out.contains("Address: 10."),
+        "unknown name answered: {out}"
+    );
+    stop.store(true, Ordering::Relaxed);
+    for s in servers {
+        s.join().unwrap();
+    }
+    env.engine.network_teardown("d00d00000000web1").unwrap();
+    env.engine.network_remove("dnsnet", false, None).unwrap();
+    drop(ns_web);
+    drop(ns);
+    let left: Vec<String> = traces("vtbr-dns")
+        .into_iter()
+        .chain(traces("d00d0000"))
         .collect();
     assert!(left.is_empty(), "leaked: {left:#?}");
 }

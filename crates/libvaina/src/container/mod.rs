@@ -13,6 +13,7 @@ pub mod config;
 pub mod create;
 pub mod exec;
 pub mod files;
+pub mod fs;
 pub mod inspect;
 pub mod lifecycle;
 pub mod logs;

@@ -2,9 +2,12 @@
 //! whose blobs are stored, and keeping the OCI layout's `index.json` in step with the names.
 //!
 //! Every write runs under one exclusive file lock (`<runroot>/locks/images.lock`), starts by
-//! sweeping what an interrupted run left (temp blobs, temp and unrecorded layer directories),
-//! unpacks layers into temp directories renamed into place, and records the image in a single
-//! transaction: an image appears only when complete. `index.json` lists one manifest per name
+//! sweeping what an interrupted run left (stale temp blobs, temp and unrecorded layer
+//! directories), renames unpacked layers into place, and records the image in a single
+//! transaction: an image appears only when complete. Layers are unpacked into temp directories
+//! first, by [`Engine::commit_image`] even before it takes the lock. Blob removal also needs
+//! `<runroot>/locks/blobs.lock` exclusively, which pulls hold shared while their blobs are not
+//! yet recorded ([`Engine::lock_blobs_in_use`]). `index.json` lists one manifest per name
 //! with the `org.opencontainers.image.ref.name` annotation (so `skopeo inspect
 //! oci:<root>/oci:<name>` works) and unnamed images without it.
 
@@ -491,7 +494,7 @@ impl Engine {
     /// sweep collects them a day later), so a concurrent `rmi` cannot delete a blob the pull
     /// is about to commit. Hold it from before staging blobs until `commit_image` returns.
     pub fn lock_blobs_in_use(&self) -> Result<FileLock> {
-        self.db()?;
+        // Lives in the run root, so taking it creates nothing in the store.
         Ok(FileLock::shared(&self.paths.locks().join("blobs.lock"))?)
     }
 

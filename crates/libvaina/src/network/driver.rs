@@ -53,6 +53,9 @@ pub struct Address {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetworkStatus {
     pub network: String,
+    /// The container's name (for DNS answers).
+    #[serde(default)]
+    pub container_name: String,
     pub network_id: String,
     /// Interface inside the container (`eth0`).
     pub interface: String,

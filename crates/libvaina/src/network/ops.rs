@@ -186,7 +186,8 @@ impl Engine {
         }
         let path = self.networks_dir().join(format!("{}.json", net.name));
         std::fs::remove_file(&path).map_err(|e| crate::Error::io(&path, e))?;
-        let errors = BridgeDriver.remove_network(&net);
+        let mut errors = BridgeDriver.remove_network(&net);
+        errors.extend(self.dns_stop(&net.name).err());
         if !errors.is_empty() {
             return Err(NetworkError::Teardown(errors).into());
         }
@@ -215,6 +216,7 @@ impl Engine {
     pub fn network_setup(&mut self, req: &SetupRequest) -> Result<SetupStatus> {
         let (networks, ports) = self.attach(
             &req.container_id,
+            &req.container_name,
             &req.netns,
             &req.networks,
             &req.ports,
@@ -228,10 +230,18 @@ impl Engine {
     pub fn network_connect(
         &mut self,
         container_id: &str,
+        container_name: &str,
         netns: &std::path::Path,
         req: &NetworkRequest,
     ) -> Result<NetworkStatus> {
-        let (mut v, _) = self.attach(container_id, netns, std::slice::from_ref(req), &[], false)?;
+        let (mut v, _) = self.attach(
+            container_id,
+            container_name,
+            netns,
+            std::slice::from_ref(req),
+            &[],
+            false,
+        )?;
         v.pop()
             .ok_or_else(|| NetworkError::Invalid("no network attached".into()).into())
     }
@@ -269,6 +279,7 @@ impl Engine {
             errors.push(e);
         }
         errors.extend(BridgeDriver.teardown(container_id, std::slice::from_ref(&att)));
+        errors.extend(self.dns_stop_unused(std::slice::from_ref(&att)));
         if errors.is_empty() {
             Ok(())
         } else {
@@ -281,6 +292,7 @@ impl Engine {
     fn attach(
         &mut self,
         cid: &str,
+        name: &str,
         netns: &std::path::Path,
         reqs: &[NetworkRequest],
         ports: &[super::PortMapping],
@@ -333,6 +345,7 @@ impl Engine {
                 let leased = ipam::allocate(tx, n, &cid, &r.static_ips)?;
                 let status = NetworkStatus {
                     network: n.name.clone(),
+                    container_name: name.to_string(),
                     network_id: n.id.clone(),
                     interface,
                     host_interface: host_veth_name(&cid, &n.name),
@@ -381,7 +394,50 @@ impl Engine {
             }
             return Err(e.into());
         }
+        for n in chosen.iter().filter(|n| n.dns_enabled) {
+            // Without its resolver a container still runs; names just do not resolve.
+            if let Err(e) = self.dns_start(n) {
+                log::warn!("network {}: {e}", n.name);
+            }
+        }
+        drop(lock);
         Ok((statuses, published))
+    }
+
+    /// The DNS names of `network`'s containers: name, aliases and short ID of each, with its
+    /// addresses on that network.
+    pub fn network_dns_zone(&self, network: &str) -> Result<super::dns::Zone> {
+        let mut zone = super::dns::Zone::default();
+        for (cid, a) in load_attachments::<(String, NetworkStatus)>(self.db()?.conn(), None)? {
+            if a.network != network {
+                continue;
+            }
+            let short: String = cid.chars().take(12).collect();
+            let names = std::iter::once(&a.container_name)
+                .chain(&a.aliases)
+                .chain(std::iter::once(&short))
+                .filter(|n| !n.is_empty());
+            for n in names {
+                for addr in &a.addresses {
+                    zone.add(n, addr.ip);
+                }
+            }
+        }
+        Ok(zone)
+    }
+
+    /// Stops the resolvers of the networks of `atts` that have no containers left.
+    fn dns_stop_unused(&self, atts: &[NetworkStatus]) -> Vec<NetworkError> {
+        let mut errors = Vec::new();
+        for a in atts {
+            match self.network_containers(&a.network) {
+                Ok(c) if c.is_empty() => errors.extend(self.dns_stop(&a.network).err()),
+                Ok(_) => {}
+                Err(crate::Error::Network(e)) => errors.push(e),
+                Err(e) => errors.push(NetworkError::Command(e.to_string())),
+            }
+        }
+        errors
     }
 
     /// The recorded attachments of a container, in order.
@@ -411,6 +467,7 @@ impl Engine {
             errors.push(e);
         }
         errors.extend(BridgeDriver.teardown(container_id, &atts));
+        errors.extend(self.dns_stop_unused(&atts));
         if errors.is_empty() {
             Ok(())
         } else {

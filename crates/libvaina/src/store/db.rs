@@ -16,6 +16,7 @@ pub const SCHEMAS: &[&str] = &[
     crate::image::SCHEMA,
     crate::container::SCHEMA,
     crate::network::SCHEMA,
+    crate::volume::SCHEMA,
 ];
 
 /// An open state database.

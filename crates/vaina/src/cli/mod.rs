@@ -6,6 +6,7 @@
 pub mod container;
 #[allow(dead_code)] // used by create/run as they land
 pub mod container_flags;
+pub mod container_fs;
 pub mod human;
 pub mod image;
 pub mod image_archive;
@@ -20,6 +21,7 @@ pub mod registry;
 #[allow(dead_code)] // called by pull/run/create as they land
 pub mod shortnames;
 pub mod system;
+pub mod volume;
 pub mod yaml;
 
 use clap::{Args, Parser, Subcommand};
@@ -115,6 +117,10 @@ pub enum Command {
     Container(container::ContainerCommand),
     #[command(flatten)]
     Network(network::NetworkCommand),
+    #[command(flatten)]
+    ContainerFs(container_fs::FsCommand),
+    #[command(flatten)]
+    Volume(volume::VolumeCommand),
 }
 
 /// Dispatches a parsed command line.
@@ -126,6 +132,8 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Registry(c) => registry::run(g, c),
         Command::Container(c) => container::run(g, c),
         Command::Network(c) => network::run(g, c),
+        Command::ContainerFs(c) => container_fs::run(g, c),
+        Command::Volume(c) => volume::run(g, c),
     }
 }
 

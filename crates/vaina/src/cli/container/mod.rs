@@ -82,6 +82,8 @@ pub enum ContainerSubcommand {
     Cleanup(lifecycle::CleanupArgs),
     /// Display the configuration of a container
     Inspect(inspect::InspectArgs),
+    #[command(flatten)]
+    Fs(super::container_fs::FsCommand),
 }
 
 /// The `MonitorArgs` of the hidden `monitor` command.
@@ -115,6 +117,7 @@ pub fn run(g: &GlobalOpts, cmd: ContainerCommand) -> CmdResult {
             ContainerSubcommand::Exists(a) => lifecycle::exists(g, a),
             ContainerSubcommand::Prune(a) => lifecycle::prune(g, a),
             ContainerSubcommand::Cleanup(a) => lifecycle::cleanup(g, a),
+            ContainerSubcommand::Fs(c) => super::container_fs::run(g, c),
             ContainerSubcommand::Inspect(mut a) => {
                 a.kind = Some("container".into());
                 inspect::inspect(g, a)

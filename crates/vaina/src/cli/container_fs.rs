@@ -1,0 +1,192 @@
+//! Container filesystem commands: `mount`, `unmount`/`umount`, `diff`, `export`, `commit` and
+//! `cp` (also under `vaina container ...`). Thin glue over libvaina's `container::fs`.
+
+use super::{CmdResult, GlobalOpts};
+use clap::{Args, Subcommand};
+use libvaina::container::fs::diff::ChangesJson;
+use std::io::{IsTerminal, Write};
+
+#[derive(Debug, Subcommand)]
+pub enum FsCommand {
+    /// Mount a working container's root filesystem
+    Mount(MountArgs),
+    /// Unmount working container's root filesystem
+    #[command(alias = "umount")]
+    Unmount(UnmountArgs),
+    /// Inspect changes to the container's file systems
+    Diff(DiffArgs),
+    /// Export container's filesystem contents as a tar archive
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MountArgs {
+    /// Mount all containers
+    #[arg(short, long)]
+    pub all: bool,
+    /// Print the mounted containers in specified format (json)
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Do not truncate output
+    #[arg(long)]
+    pub no_trunc: bool,
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UnmountArgs {
+    /// Unmount all of the currently mounted containers
+    #[arg(short, long)]
+    pub all: bool,
+    /// Force the complete unmount of the specified mounted containers
+    #[arg(short, long)]
+    pub force: bool,
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Change the output format (json)
+    #[arg(long)]
+    pub format: Option<String>,
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write to a specified file (default: stdout, which must be redirected)
+    #[arg(short, long)]
+    pub output: Option<String>,
+    pub container: String,
+}
+
+pub fn run(g: &GlobalOpts, cmd: FsCommand) -> CmdResult {
+    match cmd {
+        FsCommand::Mount(a) => mount(g, a),
+        FsCommand::Unmount(a) => unmount(g, a),
+        FsCommand::Diff(a) => diff(g, a),
+        FsCommand::Export(a) => export(g, a),
+    }
+}
+
+fn mount(g: &GlobalOpts, a: MountArgs) -> CmdResult {
+    let engine = g.engine()?;
+    let mut out = std::io::stdout().lock();
+    if a.all {
+        for c in engine.list_containers()? {
+            let p = engine.mount_container(&c.id)?;
+            writeln!(out, "{}  {}", &c.id[..12], p.display())?;
+        }
+        return Ok(0);
+    }
+    if a.containers.is_empty() {
+        let mounted = engine.mounted_containers()?;
+        if a.format.as_deref().map(str::trim) == Some("json") {
+            let v: Vec<_> = mounted
+                .iter()
+                .map(|(r, p)| serde_json::json!({"id": r.id, "Names": [r.name], "mountpoint": p}))
+                .collect();
+            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        } else {
+            for (r, p) in mounted {
+                let id = if a.no_trunc { &r.id[..] } else { &r.id[..12] };
+                writeln!(out, "{id}  {}", p.display())?;
+            }
+        }
+        return Ok(0);
+    }
+    let mut code = 0;
+    for c in &a.containers {
+        match engine.mount_container(c) {
+            Ok(p) => writeln!(out, "{}", p.display())?,
+            Err(e) => {
+                eprintln!("Error: {e}");
+                code = 125;
+            }
+        }
+    }
+    Ok(code)
+}
+
+fn unmount(g: &GlobalOpts, a: UnmountArgs) -> CmdResult {
+    let engine = g.engine()?;
+    let names: Vec<String> = if a.all {
+        engine
+            .mounted_containers()?
+            .into_iter()
+            .map(|(r, _)| r.id)
+            .collect()
+    } else {
+        if a.containers.is_empty() {
+            anyhow::bail!("you must provide at least one name or id");
+        }
+        a.containers.clone()
+    };
+    let mut code = 0;
+    for c in &names {
+        match engine.unmount_container(c, a.force || a.all) {
+            Ok(id) => println!("{}", if a.all { &id } else { c }),
+            Err(e) => {
+                eprintln!("Error: {e}");
+                code = 125;
+            }
+        }
+    }
+    Ok(code)
+}
+
+fn diff(g: &GlobalOpts, a: DiffArgs) -> CmdResult {
+    let engine = g.engine()?;
+    let changes = engine.diff(&a.name)?;
+    let mut out = std::io::stdout().lock();
+    match a.format.as_deref().map(str::trim) {
+        Some("json") => {
+            let j = ChangesJson::new(&changes);
+            let fmt = serde_json::ser::PrettyFormatter::with_indent(b"     ");
+            let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+            serde::Serialize::serialize(&j, &mut ser)?;
+            writeln!(out)?;
+        }
+        Some(f) if !f.is_empty() => {
+            anyhow::bail!(
+                "usage: podman diff --format json CONTAINER|IMAGE: format {f:?} is not supported"
+            );
+        }
+        _ => {
+            for c in &changes {
+                writeln!(out, "{} {}", c.kind.letter(), c.path)?;
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn export(g: &GlobalOpts, a: ExportArgs) -> CmdResult {
+    let engine = g.engine()?;
+    match a.output.as_deref() {
+        Some(p) if p != "-" => {
+            // Check the container before creating the file.
+            engine.lookup_container(&a.container)?;
+            let tmp = format!("{p}.vaina-export");
+            let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+            let r = engine.export_container(&a.container, &mut f);
+            let r = r.map_err(anyhow::Error::from).and_then(|()| {
+                f.flush()?;
+                Ok(std::fs::rename(&tmp, p)?)
+            });
+            if r.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            r?;
+        }
+        _ => {
+            if std::io::stdout().is_terminal() {
+                anyhow::bail!("refusing to export to terminal. Use -o flag or redirect");
+            }
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            engine.export_container(&a.container, &mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(0)
+}
