@@ -494,7 +494,7 @@ impl Engine {
     /// sweep collects them a day later), so a concurrent `rmi` cannot delete a blob the pull
     /// is about to commit. Hold it from before staging blobs until `commit_image` returns.
     pub fn lock_blobs_in_use(&self) -> Result<FileLock> {
-        self.db()?;
+        // Lives in the run root, so taking it creates nothing in the store.
         Ok(FileLock::shared(&self.paths.locks().join("blobs.lock"))?)
     }
 

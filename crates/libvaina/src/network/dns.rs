@@ -11,8 +11,9 @@ use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// The search domain of container names (Podman uses `dns.podman`).
-pub const DOMAIN: &str = "dns.vaina";
+/// The search domain of container names: Podman's, so scripts that use `NAME.dns.podman` work
+/// unchanged (the domain only exists inside containers' resolv.conf, so it cannot clash).
+pub const DOMAIN: &str = "dns.podman";
 const TTL: u32 = 60;
 const TYPE_A: u16 = 1;
 const TYPE_AAAA: u16 = 28;
@@ -178,18 +179,20 @@ fn forward(query: &[u8], upstreams: &[SocketAddr]) -> Option<Vec<u8>> {
     None
 }
 
-/// Serves queries on `sock` until `stop` is set: local names from `zone()` (called per query,
-/// so new containers are seen at once), the rest forwarded (each on its own thread).
+/// Serves queries on `sock` until `stop` is set or `keep_going()` says no (checked at least
+/// every 200 ms): local names from `zone()` (called per query, so new containers are seen at
+/// once), the rest forwarded (each on its own thread).
 pub fn serve(
     sock: &UdpSocket,
     upstreams: &[SocketAddr],
     zone: &dyn Fn() -> Zone,
     stop: &AtomicBool,
+    keep_going: &dyn Fn() -> bool,
 ) -> Result<(), NetworkError> {
     sock.set_read_timeout(Some(Duration::from_millis(200)))
         .map_err(|e| NetworkError::Command(format!("dns: {e}")))?;
     let mut buf = vec![0u8; 4096];
-    while !stop.load(Ordering::Relaxed) {
+    while !stop.load(Ordering::Relaxed) && keep_going() {
         let (n, peer) = match sock.recv_from(&mut buf) {
             Ok(x) => x,
             Err(e)
@@ -257,7 +260,7 @@ mod tests {
         assert_eq!(r[3] & 0x0f, 0, "NOERROR");
         assert_eq!(u16::from_be_bytes([r[6], r[7]]), 1, "one answer");
         assert_eq!(&r[r.len() - 4..], &[10, 90, 1, 2]);
-        let Answer::Reply(r) = answer(&query("WEB.dns.vaina", TYPE_AAAA), &zone()) else {
+        let Answer::Reply(r) = answer(&query("WEB.dns.podman", TYPE_AAAA), &zone()) else {
             panic!("expected a reply")
         };
         assert_eq!(u16::from_be_bytes([r[6], r[7]]), 1);
@@ -274,7 +277,7 @@ mod tests {
             answer(&query("example.org", TYPE_A), &zone()),
             Answer::Forward
         );
-        let Answer::Reply(r) = answer(&query("nope.dns.vaina", TYPE_A), &zone()) else {
+        let Answer::Reply(r) = answer(&query("nope.dns.podman", TYPE_A), &zone()) else {
             panic!("expected NXDOMAIN")
         };
         assert_eq!(r[3] & 0x0f, RCODE_NXDOMAIN as u8);

@@ -5,7 +5,8 @@
 //! - [`cidr`]: subnets and address arithmetic
 //! - [`ipam`]: leases, attachments and host-port reservations (tables in [`SCHEMA`])
 //! - [`ports`]: the `-p` grammar
-//! - [`dns`]: the resolver for container names on user networks
+//! - [`dns`], [`dns_service`]: the resolver for container names on user networks and its
+//!   process (one per network while it has containers)
 //! - [`driver`]: the backend trait ([`driver::NetworkDriver`]) and the bridge backend
 //! - [`netns`]: persistent network namespaces for containers (create, enter, remove)
 //! - [`netlink`] (over [`rtnl`], in-process rtnetlink), [`firewall`] (nftables), [`sysctl`]: the
@@ -21,6 +22,7 @@
 pub mod cidr;
 pub mod config;
 pub mod dns;
+pub mod dns_service;
 pub mod driver;
 pub mod firewall;
 pub mod ipam;

@@ -186,7 +186,8 @@ impl Engine {
         }
         let path = self.networks_dir().join(format!("{}.json", net.name));
         std::fs::remove_file(&path).map_err(|e| crate::Error::io(&path, e))?;
-        let errors = BridgeDriver.remove_network(&net);
+        let mut errors = BridgeDriver.remove_network(&net);
+        errors.extend(self.dns_stop(&net.name).err());
         if !errors.is_empty() {
             return Err(NetworkError::Teardown(errors).into());
         }
@@ -278,6 +279,7 @@ impl Engine {
             errors.push(e);
         }
         errors.extend(BridgeDriver.teardown(container_id, std::slice::from_ref(&att)));
+        errors.extend(self.dns_stop_unused(std::slice::from_ref(&att)));
         if errors.is_empty() {
             Ok(())
         } else {
@@ -392,6 +394,13 @@ impl Engine {
             }
             return Err(e.into());
         }
+        for n in chosen.iter().filter(|n| n.dns_enabled) {
+            // Without its resolver a container still runs; names just do not resolve.
+            if let Err(e) = self.dns_start(n) {
+                log::warn!("network {}: {e}", n.name);
+            }
+        }
+        drop(lock);
         Ok((statuses, published))
     }
 
@@ -415,6 +424,20 @@ impl Engine {
             }
         }
         Ok(zone)
+    }
+
+    /// Stops the resolvers of the networks of `atts` that have no containers left.
+    fn dns_stop_unused(&self, atts: &[NetworkStatus]) -> Vec<NetworkError> {
+        let mut errors = Vec::new();
+        for a in atts {
+            match self.network_containers(&a.network) {
+                Ok(c) if c.is_empty() => errors.extend(self.dns_stop(&a.network).err()),
+                Ok(_) => {}
+                Err(crate::Error::Network(e)) => errors.push(e),
+                Err(e) => errors.push(NetworkError::Command(e.to_string())),
+            }
+        }
+        errors
     }
 
     /// The recorded attachments of a container, in order.
@@ -444,6 +467,7 @@ impl Engine {
             errors.push(e);
         }
         errors.extend(BridgeDriver.teardown(container_id, &atts));
+        errors.extend(self.dns_stop_unused(&atts));
         if errors.is_empty() {
             Ok(())
         } else {

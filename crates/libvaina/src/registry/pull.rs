@@ -166,6 +166,9 @@ impl Engine {
         let fetched = fetch_image_manifests(&client, &src, platform)
             .map_err(|e| e.context(format!("initializing source {source}")))?;
         let blobs = self.blobs()?;
+        // Held until commit_image returns, so a concurrent rmi or prune cannot delete a blob
+        // this pull found present (and skipped) or has published but not yet recorded.
+        let _blobs_in_use = self.lock_blobs_in_use()?;
         let staged = stage_blobs(&client, &blobs, &src.path, &fetched, progress)
             .map_err(|e| e.context(format!("copying image {source}")))?;
         progress.message("Writing manifest to image destination");

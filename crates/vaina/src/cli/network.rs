@@ -38,6 +38,18 @@ pub enum NetworkSubcommand {
     Exists { network: String },
     /// Reload firewall rules for one or more containers
     Reload(ReloadArgs),
+    /// The resolver of a network (started by vaina itself)
+    #[command(hide = true)]
+    DnsServe(DnsServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DnsServeArgs {
+    #[arg(long)]
+    pub socket_fd: i32,
+    #[arg(long)]
+    pub pid_file: std::path::PathBuf,
+    pub network: String,
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +168,16 @@ pub fn run(g: &GlobalOpts, cmd: NetworkCommand) -> CmdResult {
             1
         }),
         NetworkSubcommand::Reload(a) => reload(g, a),
+        NetworkSubcommand::DnsServe(a) => {
+            let engine = g.engine()?;
+            libvaina::network::dns_service::detach_and_serve(
+                &engine,
+                &a.network,
+                a.socket_fd,
+                &a.pid_file,
+            )?;
+            Ok(0)
+        }
     }
 }
 
