@@ -195,3 +195,311 @@ fn prune_and_export_import() {
     assert_eq!(env.ok(["volume", "prune", "-f"]), "kept\n");
     assert_eq!(env.ok(["volume", "ls", "-q"]), "");
 }
+
+fn volume_names(env: &TestEnv) -> Vec<String> {
+    env.ok(["volume", "ls", "-q"])
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn named_volume_data_survives_and_is_shared() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok([
+        "run",
+        "--rm",
+        "-v",
+        "shared:/data",
+        img,
+        "sh",
+        "-c",
+        "echo kept > /data/f",
+    ]);
+    assert_eq!(volume_names(&env), ["shared"]);
+    let out = env.ok([
+        "run",
+        "--rm",
+        "-v",
+        "shared:/data:ro",
+        img,
+        "cat",
+        "/data/f",
+    ]);
+    assert_eq!(out, "kept\n");
+    // A named volume is not removed with the container, even by `--rm`.
+    assert_eq!(volume_names(&env), ["shared"]);
+    assert_eq!(
+        std::fs::read_to_string(env.root.join("volumes/shared/_data/f")).unwrap(),
+        "kept\n"
+    );
+    // --mount type=volume names the same volume.
+    let out = env.ok([
+        "run",
+        "--rm",
+        "--mount",
+        "type=volume,src=shared,dst=/d",
+        img,
+        "cat",
+        "/d/f",
+    ]);
+    assert_eq!(out, "kept\n");
+}
+
+#[test]
+fn copy_up_fills_a_new_volume_once() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok(["create", "--name", "c1", "-v", "cu:/etc", img, "true"]);
+    let data = env.root.join("volumes/cu/_data");
+    assert!(
+        data.join("passwd").is_file(),
+        "image content copied into the volume"
+    );
+    let js: serde_json::Value = serde_json::from_str(&env.ok(["volume", "inspect", "cu"])).unwrap();
+    assert_eq!(js[0]["NeedsCopyUp"], false);
+    // nocopy leaves a new volume empty.
+    env.ok([
+        "create",
+        "--name",
+        "c2",
+        "-v",
+        "empty:/etc:nocopy",
+        img,
+        "true",
+    ]);
+    assert_eq!(
+        std::fs::read_dir(env.root.join("volumes/empty/_data"))
+            .unwrap()
+            .count(),
+        0
+    );
+    env.ok(["rm", "c1", "c2"]);
+}
+
+#[test]
+fn anonymous_volumes_go_with_rm_v_and_run_rm() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok(["create", "--name", "a1", "-v", "/anon", img, "true"]);
+    let vols = volume_names(&env);
+    assert_eq!(vols.len(), 1);
+    let js: serde_json::Value =
+        serde_json::from_str(&env.ok(["volume", "inspect", &vols[0]])).unwrap();
+    assert_eq!(js[0]["Anonymous"], true);
+    // In use: refused without -f, exit 2, store unchanged.
+    let before = env.store_snapshot();
+    let err = env.fails(2, ["volume", "rm", &vols[0]]);
+    assert!(
+        err.starts_with(&format!(
+            "Error: volume {} is being used by the following container(s): ",
+            vols[0]
+        )) && err.ends_with(": volume is being used\n"),
+        "{err}"
+    );
+    assert_eq!(env.store_snapshot(), before);
+    assert_eq!(env.ok(["volume", "prune", "-f"]), "");
+    env.ok(["rm", "-v", "a1"]);
+    assert!(volume_names(&env).is_empty());
+    // `rm` without -v keeps it.
+    env.ok(["create", "--name", "a2", "-v", "/anon", img, "true"]);
+    env.ok(["rm", "a2"]);
+    assert_eq!(volume_names(&env).len(), 1);
+    env.ok(["volume", "prune", "-f"]);
+    // `run --rm` removes its anonymous volumes.
+    env.ok(["run", "--rm", "-v", "/anon", img, "true"]);
+    assert!(volume_names(&env).is_empty());
+}
+
+#[test]
+fn volume_rm_force_removes_users() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok(["volume", "create", "v"]);
+    env.ok(["create", "--name", "user", "-v", "v:/v", img, "true"]);
+    assert_eq!(
+        env.ok(["volume", "ls", "-q", "--filter", "dangling=true"]),
+        ""
+    );
+    assert_eq!(env.ok(["volume", "rm", "-f", "v"]), "v\n");
+    assert_eq!(env.ok(["ps", "-aq"]), "");
+    assert!(volume_names(&env).is_empty());
+}
+
+#[test]
+fn binds_tmpfs_and_read_only() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    let host = env.dir.path().join("host");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("in"), "from host\n").unwrap();
+    let bind = format!("{}:/h", host.display());
+    let out = env.ok([
+        "run",
+        "--rm",
+        "-v",
+        &bind,
+        img,
+        "sh",
+        "-c",
+        "cat /h/in; echo back > /h/out",
+    ]);
+    assert_eq!(out, "from host\n");
+    assert_eq!(std::fs::read_to_string(host.join("out")).unwrap(), "back\n");
+
+    // Writing to a :ro mount fails inside the container with EROFS.
+    let ro = format!("{bind}:ro,rprivate");
+    let out = env.run(["run", "--rm", "-v", &ro, img, "sh", "-c", "echo x > /h/new"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Read-only file system"));
+    assert!(!host.join("new").exists());
+    let m = format!("type=bind,src={},dst=/h,readonly", host.display());
+    let out = env.run(["run", "--rm", "--mount", &m, img, "touch", "/h/new"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Read-only file system"));
+
+    // tmpfs, by --tmpfs and --mount.
+    let out = env.ok([
+        "run",
+        "--rm",
+        "--tmpfs",
+        "/t:size=1m,mode=1777",
+        img,
+        "grep",
+        " /t ",
+        "/proc/mounts",
+    ]);
+    assert!(
+        out.starts_with("tmpfs /t tmpfs rw,nosuid,nodev,noexec"),
+        "{out}"
+    );
+    assert!(out.contains("size=1024k"), "{out}");
+    let out = env.ok([
+        "run",
+        "--rm",
+        "--mount",
+        "type=tmpfs,dst=/m,tmpfs-size=2m",
+        img,
+        "grep",
+        " /m ",
+        "/proc/mounts",
+    ]);
+    assert!(out.contains("size=2048k"), "{out}");
+}
+
+#[test]
+fn volumes_from_shares_volumes_and_binds() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    let host = env.dir.path().join("host");
+    std::fs::create_dir_all(&host).unwrap();
+    let bind = format!("{}:/h", host.display());
+    env.ok([
+        "create", "--name", "src", "-v", "vf:/data", "-v", &bind, img, "true",
+    ]);
+    env.ok([
+        "run",
+        "--rm",
+        "--volumes-from",
+        "src",
+        img,
+        "sh",
+        "-c",
+        "echo 1 > /data/x; echo 2 > /h/y",
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(env.root.join("volumes/vf/_data/x")).unwrap(),
+        "1\n"
+    );
+    assert_eq!(std::fs::read_to_string(host.join("y")).unwrap(), "2\n");
+    let out = env.run([
+        "run",
+        "--rm",
+        "--volumes-from",
+        "src:ro",
+        img,
+        "touch",
+        "/data/z",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Read-only file system"));
+    env.ok(["rm", "src"]);
+}
+
+#[test]
+fn mount_backed_volume_is_mounted_while_used() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok([
+        "volume",
+        "create",
+        "-o",
+        "type=tmpfs",
+        "-o",
+        "device=tmpfs",
+        "-o",
+        "o=size=2m",
+        "tv",
+    ]);
+    let out = env.ok([
+        "run",
+        "--rm",
+        "-v",
+        "tv:/t",
+        img,
+        "sh",
+        "-c",
+        "grep ' /t ' /proc/mounts; echo gone > /t/f",
+    ]);
+    assert!(out.starts_with("tmpfs /t tmpfs"), "{out}");
+    assert!(out.contains("size=2048k"), "{out}");
+    // Unmounted after the last user: the tmpfs content is gone.
+    assert!(env.leaked_mounts().is_empty());
+    assert!(!env.root.join("volumes/tv/_data/f").exists());
+    let js: serde_json::Value = serde_json::from_str(&env.ok(["volume", "inspect", "tv"])).unwrap();
+    assert_eq!(js[0]["MountCount"], 0);
+}
+
+#[test]
+fn bad_mount_inputs_leave_store_unchanged() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    // One container first, so the store's own directories exist before the snapshot.
+    env.ok(["run", "--rm", img, "true"]);
+    let before = env.store_snapshot();
+    let cases: &[(&[&str], &str)] = &[
+        (&["-v", "/nope/missing:/x"], "statfs /nope/missing: no such file or directory"),
+        (&["--mount", "type=bind,src=/nope/missing,dst=/x"], "statfs /nope/missing: no such file or directory"),
+        (
+            &["-v", "bad name:/x"],
+            "creating named volume \"bad name\": running volume create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument",
+        ),
+        (&["--mount", "type=volume,src=v,dst=/x,foo=bar"], "foo: invalid mount option"),
+        (&["--mount", "type=bind,src=/tmp,dst=/x,tmpfs-size=1m"], "tmpfs-size: invalid mount option"),
+        (&["--mount", "type=nfs,dst=/x"], "invalid filesystem type \"nfs\""),
+        (&["-v", "/tmp:/x:foo"], "invalid option type \"foo\""),
+        (&["-v", "/tmp:rel"], "invalid container path \"rel\", must be an absolute path"),
+        (&["--tmpfs", "/t:foo"], "unknown mount option \"foo\": invalid mount option"),
+        (
+            &["--volumes-from", "nope"],
+            "looking up container \"nope\" for volumes-from: no container with name or ID \"nope\" found: no such container",
+        ),
+    ];
+    for (flags, msg) in cases {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(flags);
+        args.extend([img, "true"]);
+        let err = env.fails(125, &args);
+        assert_eq!(err, format!("Error: {msg}\n"), "{flags:?}");
+        assert_eq!(env.store_snapshot(), before, "{flags:?} changed the store");
+    }
+    assert!(volume_names(&env).is_empty());
+    assert_eq!(env.ok(["ps", "-aq"]), "");
+}

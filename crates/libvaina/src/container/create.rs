@@ -124,7 +124,13 @@ impl Engine {
             input.files = file_list.clone();
             // The generator reads the image's /etc/passwd and /etc/group from the rootfs.
             super::rootfs::mount(&paths, &layers)?;
-            let generated = spec::generate(&input);
+            // Volumes and binds: resolved (and new volumes filled) while the rootfs is mounted.
+            let attached =
+                crate::volume::attach_for_container(self, &id, &o, &image_config, &paths.merged());
+            if let Ok(m) = &attached {
+                input.user_mounts = m.clone();
+            }
+            let generated = attached.and_then(|_| spec::generate(&input));
             super::rootfs::unmount(&paths)?;
             let mut spec = generated?;
             finish_spec(&mut spec, &id, &file_list);
@@ -186,6 +192,7 @@ impl Engine {
             Ok(rec)
         })();
         if made.is_err() {
+            let _ = crate::volume::release_for_container(self, &id, true);
             let _ = std::fs::remove_dir_all(&paths.dir);
         }
         made

@@ -6,7 +6,10 @@
 //! ([`super::spec::generate`]) then needs no configuration files. The value parsers with
 //! Podman's error messages live in [`parse`].
 
+pub mod mounts;
 pub mod parse;
+
+pub use mounts::{MountSource, UserMount};
 
 use crate::config::containers_conf::ContainersConf;
 use std::collections::BTreeMap;
@@ -91,6 +94,10 @@ pub struct CreateOptions {
     pub pull: PullPolicy,
     /// `--replace`: remove an existing container of the same name first.
     pub replace: bool,
+    /// `-v`, `--mount`, `--tmpfs`, in the order given.
+    pub mounts: Vec<UserMount>,
+    /// `--volumes-from CTR[:ro|rw]`: the container and the forced read-only mode.
+    pub volumes_from: Vec<(String, Option<bool>)>,
 }
 
 impl CreateOptions {

@@ -130,9 +130,13 @@ pub fn spawn(engine: &Engine, id: &str, passthrough: bool) -> Result<Launched> {
     match ready.into_result() {
         Ok(pid) => Ok(Launched { pid }),
         Err(e) => {
-            // The monitor is on its way out: let it go before reporting.
-            if let Some(w) = crate::container::lifecycle::MonitorWatch::open(&paths) {
-                w.wait();
+            // The monitor is on its way out: let it go before reporting (unless the lock
+            // belongs to another, running monitor).
+            let busy = e.to_string().contains("already has a running monitor");
+            if !busy {
+                if let Some(w) = crate::container::lifecycle::MonitorWatch::open(&paths) {
+                    w.wait();
+                }
             }
             Err(e)
         }
@@ -240,6 +244,7 @@ fn supervise(
             Err(e) => {
                 let _ = rt.delete(id, true);
                 let _ = rootfs::unmount(paths);
+                let _ = crate::volume::unmount_for_container(engine, id);
                 if first {
                     let _ = std::fs::remove_file(&sock);
                     return Err(e);
@@ -302,6 +307,7 @@ fn create_once(
     passthrough: bool,
 ) -> Result<(stdio::ContainerIo, i64)> {
     rootfs::mount(paths, &cfg.layers)?;
+    crate::volume::mount_for_container(engine, id)?;
     // A leftover runtime state (a killed monitor) would make `create` fail.
     if rt.has_state(id) {
         let _ = rt.delete(id, true);
@@ -328,10 +334,12 @@ fn finish(
 ) -> Result<bool> {
     let _ = rt.delete_exited(id);
     let unmounted = rootfs::unmount(paths);
+    let volumes_unmounted = crate::volume::unmount_for_container(engine, id);
     let conn = engine.db()?.conn();
     let rec = record::get(conn, id)?;
     record::set_exited(conn, id, code, now_nanos())?;
     unmounted?;
+    volumes_unmounted?;
     if rec.is_some_and(|r| r.config.remove) {
         engine.remove_files_and_record(id)?;
         return Ok(true);

@@ -13,7 +13,9 @@ pub mod attach;
 pub mod ops;
 pub mod record;
 
-pub use attach::{attach_for_container, mount_for_container, release_for_container};
+pub use attach::{
+    attach_for_container, mount_for_container, release_for_container, unmount_for_container,
+};
 pub use ops::{CreateOptions, Volume};
 
 use std::path::PathBuf;
@@ -35,6 +37,10 @@ CREATE TABLE IF NOT EXISTS volume_users (
     volume TEXT NOT NULL,
     container TEXT NOT NULL,
     PRIMARY KEY (volume, container)
+);
+CREATE TABLE IF NOT EXISTS container_mounts (
+    container TEXT PRIMARY KEY,
+    mounts TEXT NOT NULL
 );
 ";
 

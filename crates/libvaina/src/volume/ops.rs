@@ -121,7 +121,7 @@ impl Engine {
 
     /// Creates a volume: validates the name, driver and options, makes its directory, then
     /// records it (so an interrupted create leaves at most an unrecorded directory).
-    pub fn volume_create(&mut self, opts: &CreateOptions) -> Result<Volume> {
+    pub fn volume_create(&self, opts: &CreateOptions) -> Result<Volume> {
         let name = match &opts.name {
             Some(n) if !valid_name(n) => return Err(VolumeError::InvalidName(n.clone()).into()),
             Some(n) => n.clone(),

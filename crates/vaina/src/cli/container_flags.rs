@@ -171,12 +171,18 @@ pub struct CreateFlags {
     /// If a container with the same name exists, replace it
     #[arg(long)]
     pub replace: bool,
-    /// Bind mount a volume into the container (not supported yet)
+    /// Bind mount a volume into the container
     #[arg(short = 'v', long = "volume", value_name = "VOLUME")]
     pub volume: Vec<String>,
-    /// Attach a filesystem mount to the container (not supported yet)
+    /// Attach a filesystem mount to the container
     #[arg(long = "mount", value_name = "MOUNT")]
     pub mount: Vec<String>,
+    /// Mount a temporary filesystem (tmpfs) into a container
+    #[arg(long = "tmpfs", value_name = "TMPFS")]
+    pub tmpfs: Vec<String>,
+    /// Mount volumes from the specified container(s)
+    #[arg(long = "volumes-from", value_name = "CONTAINER[:OPTIONS]")]
+    pub volumes_from: Vec<String>,
 }
 
 /// The log drivers Podman knows.
@@ -207,13 +213,17 @@ impl CreateFlags {
         defaults: &ContainerDefaults,
         host_env: &[(String, String)],
     ) -> anyhow::Result<CreateOptions> {
-        if !self.volume.is_empty() {
-            anyhow::bail!("-v/--volume is not supported yet");
-        }
-        if !self.mount.is_empty() {
-            anyhow::bail!("--mount is not supported yet");
-        }
         let mut o = CreateOptions::with_defaults(defaults);
+        o.mounts = libvaina::container::options::mounts::user_mounts(
+            &self.volume,
+            &self.mount,
+            &self.tmpfs,
+        )?;
+        o.volumes_from = self
+            .volumes_from
+            .iter()
+            .map(|v| libvaina::container::options::mounts::volumes_from(v))
+            .collect::<Result<_, _>>()?;
         o.name = self.name.clone();
         o.entrypoint = self.entrypoint.as_deref().map(parse::entrypoint);
         o.command = command;
@@ -672,9 +682,21 @@ mod tests {
         );
         assert_eq!(err(&["--stop-signal", "FOO", "img"]), "invalid signal: FOO");
         assert!(err(&["--log-driver", "foo", "img"]).contains("invalid log driver"));
+        let o = opts(&[
+            "-v",
+            "/a:/b:ro",
+            "--tmpfs",
+            "/t",
+            "--volumes-from",
+            "c:rw",
+            "img",
+        ])
+        .unwrap();
+        assert_eq!(o.mounts.len(), 2);
+        assert_eq!(o.volumes_from, [("c".to_string(), Some(false))]);
         assert_eq!(
-            err(&["-v", "/a:/b", "img"]),
-            "-v/--volume is not supported yet"
+            err(&["--mount", "type=bind,dst=/x,foo", "img"]),
+            "foo: invalid mount option"
         );
     }
 }

@@ -110,6 +110,10 @@ pub struct SpecInput<'a> {
     pub cgroup_manager: CgroupManager,
     /// Facts about the host; `None` probes this host ([`HostFacts::probe`]).
     pub host: Option<HostFacts>,
+    /// The user's volumes, binds and tmpfs mounts, resolved by
+    /// [`crate::volume::attach_for_container`]; they go last and replace any default mount
+    /// on the same destination.
+    pub user_mounts: Vec<oci_spec::runtime::Mount>,
 }
 
 impl<'a> SpecInput<'a> {
@@ -131,6 +135,7 @@ impl<'a> SpecInput<'a> {
             network_namespace: None,
             cgroup_manager: CgroupManager::Cgroupfs,
             host: None,
+            user_mounts: Vec::new(),
         }
     }
 

@@ -1,7 +1,9 @@
 //! The mounts of the spec, in Podman's order: /proc, /dev, /sys, /dev/pts, /dev/mqueue,
 //! tmpfs for `--read-only` (/tmp, /var/tmp, /run), the files vaina prepared (/etc/hosts,
 //! /etc/resolv.conf, /etc/hostname, /run/.containerenv), /dev/shm (`--shm-size`), the cgroup
-//! tree (read-only unless privileged) and the `--init` binary.
+//! tree (read-only unless privileged) and the `--init` binary; then the user's mounts
+//! (`-v`, `--mount`, `--tmpfs`, resolved by the volume module), parents before children,
+//! each replacing a default mount on the same destination.
 //!
 //! /sys is a fresh sysfs in a private network namespace; with `--network host` the host's
 //! /sys is bind-mounted instead (sysfs can only be mounted by the owner of the netns).
@@ -121,7 +123,20 @@ pub fn build(input: &SpecInput<'_>, host: &HostFacts) -> Result<Vec<Mount>> {
                 .map_err(SpecError::from)?,
         );
     }
+    add_user_mounts(&mut m, &input.user_mounts);
     Ok(m)
+}
+
+/// Appends the user's mounts (shallow destinations first, so a parent is mounted before
+/// what is mounted inside it), dropping default mounts they replace.
+pub fn add_user_mounts(m: &mut Vec<Mount>, user: &[Mount]) {
+    if user.is_empty() {
+        return;
+    }
+    m.retain(|d| !user.iter().any(|u| u.destination() == d.destination()));
+    let mut user = user.to_vec();
+    user.sort_by_key(|u| u.destination().components().count());
+    m.extend(user);
 }
 
 fn shm_mount(input: &SpecInput<'_>) -> Result<Mount> {

@@ -178,8 +178,15 @@ pub fn rm(g: &GlobalOpts, a: RmArgs) -> CmdResult {
     let names = targets(&engine, &a.containers, a.all, &a.cidfile, |_| true)?;
     let mut code = 0;
     for n in &names {
+        let anonymous = match a.volumes {
+            true => engine.container_anonymous_volumes(n).unwrap_or_default(),
+            false => Vec::new(),
+        };
         match engine.remove_container(n, a.force, a.time) {
-            Ok(id) => println!("{id}"),
+            Ok(id) => {
+                engine.remove_volumes_if_unused(&anonymous)?;
+                println!("{id}")
+            }
             Err(e) if (a.ignore || a.force) && is_not_found(&e) => {}
             Err(e) => {
                 eprintln!("Error: {e}");
