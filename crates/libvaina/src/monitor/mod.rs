@@ -130,9 +130,13 @@ pub fn spawn(engine: &Engine, id: &str, passthrough: bool) -> Result<Launched> {
     match ready.into_result() {
         Ok(pid) => Ok(Launched { pid }),
         Err(e) => {
-            // The monitor is on its way out: let it go before reporting.
-            if let Some(w) = crate::container::lifecycle::MonitorWatch::open(&paths) {
-                w.wait();
+            // The monitor is on its way out: let it go before reporting (unless the lock
+            // belongs to another, running monitor).
+            let busy = e.to_string().contains("already has a running monitor");
+            if !busy {
+                if let Some(w) = crate::container::lifecycle::MonitorWatch::open(&paths) {
+                    w.wait();
+                }
             }
             Err(e)
         }
