@@ -21,6 +21,9 @@ use std::process::{Command, Stdio};
 
 /// Environment variable naming the vaina binary to start (default: the running executable).
 pub const BINARY_ENV: &str = "VAINA_BINARY";
+/// Environment variable with the resolvers to forward to (`IP:PORT,...`; empty: none), in
+/// place of the host's /etc/resolv.conf.
+pub const UPSTREAMS_ENV: &str = "VAINA_DNS_UPSTREAMS";
 
 fn err(what: &str, e: impl std::fmt::Display) -> NetworkError {
     NetworkError::Command(format!("dns: {what}: {e}"))
@@ -168,8 +171,16 @@ pub fn serve_network(
     sock: UdpSocket,
     pid_file: &std::path::Path,
 ) -> Result<(), NetworkError> {
-    let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    let upstreams = dns::upstreams_from_resolv_conf(&host);
+    let upstreams = match std::env::var(UPSTREAMS_ENV) {
+        Ok(list) => list
+            .split(',')
+            .filter_map(|a| a.trim().parse::<SocketAddr>().ok())
+            .collect(),
+        Err(_) => {
+            let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+            dns::upstreams_from_resolv_conf(&host)
+        }
+    };
     let stop = std::sync::atomic::AtomicBool::new(false);
     let zone = || engine.network_dns_zone(network).unwrap_or_default();
     let keep_going = || pid_file.exists();
