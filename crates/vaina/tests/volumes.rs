@@ -291,6 +291,15 @@ fn anonymous_volumes_go_with_rm_v_and_run_rm() {
     let js: serde_json::Value =
         serde_json::from_str(&env.ok(["volume", "inspect", &vols[0]])).unwrap();
     assert_eq!(js[0]["Anonymous"], true);
+    assert_eq!(
+        env.ok([
+            "inspect",
+            "--format",
+            "{{range .Mounts}}{{.Type}} {{.Name}} {{.Destination}} {{.RW}}{{end}}",
+            "a1"
+        ]),
+        format!("volume {} /anon true\n", vols[0])
+    );
     // In use: refused without -f, exit 2, store unchanged.
     let before = env.store_snapshot();
     let err = env.fails(2, ["volume", "rm", &vols[0]]);

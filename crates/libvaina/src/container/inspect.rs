@@ -134,7 +134,7 @@ impl Engine {
                     "WorkDir": paths.work()
                 }
             },
-            "Mounts": [],
+            "Mounts": self.container_mounts_inspect(&rec.id),
             "Dependencies": [],
             "NetworkSettings": {
                 "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0,

@@ -421,3 +421,67 @@ impl Engine {
         Ok(())
     }
 }
+
+impl Engine {
+    /// The container's user mounts as `inspect` shows them (Podman's `Mounts` entries);
+    /// empty when it has none or they cannot be read.
+    pub fn container_mounts_inspect(&self, id: &str) -> Vec<serde_json::Value> {
+        let mounts = stored_mounts(self, id).unwrap_or_default();
+        mounts
+            .iter()
+            .map(|m| {
+                let rt = runtime_mount(self, m).ok();
+                let options: Vec<String> = rt
+                    .as_ref()
+                    .and_then(|r| r.options().clone())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|o| {
+                        !matches!(o.as_str(), "ro" | "rw")
+                            && !o.ends_with("private")
+                            && !o.ends_with("shared")
+                            && !o.ends_with("slave")
+                            && !o.ends_with("bindable")
+                    })
+                    .collect();
+                let propagation = m
+                    .options
+                    .iter()
+                    .find(|o| {
+                        o.ends_with("private")
+                            || o.ends_with("shared")
+                            || o.ends_with("slave")
+                            || o.ends_with("bindable")
+                    })
+                    .cloned()
+                    .unwrap_or_else(|| match m.source {
+                        MountSource::Tmpfs => String::new(),
+                        _ => "rprivate".into(),
+                    });
+                let (typ, name, source, driver) = match &m.source {
+                    MountSource::Bind(p) => ("bind", String::new(), p.display().to_string(), ""),
+                    MountSource::Volume(n) => {
+                        let n = n.clone().unwrap_or_default();
+                        let src = self.volume_mountpoint(&n).display().to_string();
+                        ("volume", n, src, "local")
+                    }
+                    MountSource::Tmpfs => ("tmpfs", String::new(), "tmpfs".into(), ""),
+                };
+                let mut v = serde_json::json!({ "Type": typ });
+                if !name.is_empty() {
+                    v["Name"] = name.into();
+                }
+                v["Source"] = source.into();
+                v["Destination"] = m.destination.clone().into();
+                if !driver.is_empty() {
+                    v["Driver"] = driver.into();
+                }
+                v["Mode"] = "".into();
+                v["Options"] = options.into();
+                v["RW"] = (!m.read_only).into();
+                v["Propagation"] = propagation.into();
+                v
+            })
+            .collect()
+    }
+}

@@ -17,6 +17,8 @@ pub enum FsCommand {
     Diff(DiffArgs),
     /// Export container's filesystem contents as a tar archive
     Export(ExportArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(CpArgs),
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +68,7 @@ pub fn run(g: &GlobalOpts, cmd: FsCommand) -> CmdResult {
         FsCommand::Unmount(a) => unmount(g, a),
         FsCommand::Diff(a) => diff(g, a),
         FsCommand::Export(a) => export(g, a),
+        FsCommand::Cp(a) => cp(g, a),
     }
 }
 
@@ -186,6 +189,73 @@ fn export(g: &GlobalOpts, a: ExportArgs) -> CmdResult {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             engine.export_container(&a.container, &mut out)?;
             out.flush()?;
+        }
+    }
+    Ok(0)
+}
+
+#[derive(Debug, Args)]
+pub struct CpArgs {
+    /// Chown copied files to the primary uid/gid of the destination container.
+    #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub archive: bool,
+    /// Allow to overwrite directories with non-directories and vice versa
+    #[arg(long)]
+    pub overwrite: bool,
+    #[arg(value_name = "SRC_PATH")]
+    pub src: String,
+    #[arg(value_name = "DEST_PATH")]
+    pub dst: String,
+}
+
+/// Splits `CTR:PATH`; host paths are absolute, relative with `./`, or have no colon.
+fn split_ctr(arg: &str) -> Option<(&str, &str)> {
+    if arg.starts_with('/') || arg.starts_with('.') {
+        return None;
+    }
+    let (c, p) = arg.split_once(':')?;
+    (!c.is_empty() && !c.contains('/')).then_some((c, p))
+}
+
+pub fn cp(g: &GlobalOpts, a: CpArgs) -> CmdResult {
+    use libvaina::container::fs::cp::{CopySource, CopyTarget, CpOptions};
+    let engine = g.engine()?;
+    for arg in [&a.src, &a.dst] {
+        if let Some((ctr, _)) = split_ctr(arg) {
+            if engine.lookup_container(ctr).is_err() {
+                anyhow::bail!("container {ctr:?} does not exist");
+            }
+        }
+    }
+    let opts = CpOptions {
+        archive: a.archive,
+        overwrite: a.overwrite,
+    };
+    match (split_ctr(&a.src), split_ctr(&a.dst)) {
+        (Some(_), Some(_)) => {
+            anyhow::bail!("copying from a container to another container is not supported")
+        }
+        (None, None) => anyhow::bail!("name or ID cannot be empty"),
+        (None, Some((ctr, path))) => {
+            let path = if path.is_empty() { "/" } else { path };
+            if a.src == "-" {
+                let mut stdin = std::io::stdin().lock();
+                engine.copy_into_container(ctr, CopySource::Tar(&mut stdin), path, &opts)?;
+            } else {
+                let src = std::path::PathBuf::from(&a.src);
+                engine.copy_into_container(ctr, CopySource::Host(src), path, &opts)?;
+            }
+        }
+        (Some((ctr, path)), None) => {
+            let path = if path.is_empty() { "/" } else { path };
+            if a.dst == "-" {
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                engine.copy_from_container(ctr, path, CopyTarget::Tar(&mut out), &opts)?;
+                out.flush()?;
+            } else {
+                let dst = std::path::PathBuf::from(&a.dst);
+                engine.copy_from_container(ctr, path, CopyTarget::Host(dst), &opts)?;
+            }
         }
     }
     Ok(0)

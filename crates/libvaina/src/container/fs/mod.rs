@@ -11,6 +11,7 @@ pub mod commit;
 pub mod cp;
 pub mod diff;
 pub mod export;
+pub mod fdtar;
 pub mod mount;
 pub mod resolve;
 
