@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.."
 VAINA=${VAINA:-$PWD/target/release/vaina}
 OUT=${OUT:-/tmp/vaina-bench-out}
 RUNS=${RUNS:-20}
+# Sections to run (default all): run exec rund ps rss
+SECTIONS=${SECTIONS:-run exec rund ps rss}
+want() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
 for t in hyperfine podman runc jq; do
   command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }
@@ -57,14 +60,17 @@ mkdir -p "$W/bundle3" && cp -a "$W/rootfs" "$W/bundle3/rootfs"
 jq --arg r "$W/bundle3/rootfs" '.root.path=$r | .linux.cgroupsPath="/vaina-bench/runc"' \
   "$W/v-root/containers/$ref/config.json" >"$W/bundle3/config.json"
 
+if want run; then
 echo "== run --rm --network none IMG true"
 hyperfine -N --warmup 3 --runs "$RUNS" --export-markdown "$OUT/run.md" \
   -n vaina "$V run --rm --network none localhost/bb true" \
   -n podman "$P run --rm --network none localhost/bb true" \
   -n "runc run (runc spec)" "runc --root $W/runc run -b $W/bundle benchctr" \
   -n "runc run (vaina's spec)" "runc --root $W/runc run -b $W/bundle3 benchctr3"
+fi
 $V rm "$ref" >/dev/null
 
+if want exec; then
 echo "== exec CTR true"
 $V run -d --name ex localhost/bb sleep 100000 >/dev/null
 $P run -d --name ex --network none localhost/bb sleep 100000 >/dev/null
@@ -77,12 +83,16 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-markdown "$OUT/exec.md" \
 $V rm -f -t 0 ex >/dev/null
 $P rm -f -t 0 ex >/dev/null
 runc --root "$W/runc" delete -f execctr
+fi
 
+if want rund; then
 echo "== 100 x run -d, then rm -f"
 hyperfine --runs 1 --export-markdown "$OUT/run-d-100.md" \
   -n vaina "for i in \$(seq 100); do $V run -d --network none localhost/bb sleep 100000 >/dev/null; done; $V rm -af -t 0 >/dev/null" \
   -n podman "for i in \$(seq 100); do $P run -d --network none localhost/bb sleep 100000 >/dev/null; done; $P rm -af -t 0 >/dev/null"
+fi
 
+if want ps; then
 echo "== ps -a with N created containers"
 create_n() { # tool n
   local have want=$2
@@ -103,10 +113,13 @@ for n in $sizes; do
   fi
   cat "$OUT/ps-$n.md" >>"$OUT/ps.md"
 done
+fi
 
+if want rss; then
 echo "== peak RSS of the vaina run process"
 /usr/bin/time -v $V run --rm --network none localhost/bb true 2>"$OUT/rss.txt"
 grep "Maximum resident" "$OUT/rss.txt" | tee "$OUT/rss.md"
+fi
 
 echo
-for f in run exec run-d-100 ps rss; do echo "### $f"; cat "$OUT/$f.md"; echo; done
+for f in run exec run-d-100 ps rss; do [ -f "$OUT/$f.md" ] && { echo "### $f"; cat "$OUT/$f.md"; echo; }; done; true
