@@ -95,12 +95,16 @@ impl Engine {
                 }
                 n.clone()
             }
-            None => loop {
-                let n = names::generate();
-                if !record::name_taken(conn, &n)? {
-                    break n;
+            None => {
+                let mut attempt = 0;
+                loop {
+                    let n = names::generate(attempt);
+                    if !record::name_taken(conn, &n)? {
+                        break n;
+                    }
+                    attempt += 1;
                 }
-            },
+            }
         };
         let id = new_id();
         let paths = ContainerPaths::new(&self.paths, &id);

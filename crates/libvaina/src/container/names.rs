@@ -163,14 +163,21 @@ const NOUNS: &[&str] = &[
     "yawl",
 ];
 
-/// A random `adjective_noun` name.
-pub fn generate() -> String {
+/// A random `adjective_noun` name; from the tenth `attempt` on a random number is appended,
+/// with more digits as attempts grow, so a store that has used every plain pair still gets
+/// a free name quickly.
+pub fn generate(attempt: u32) -> String {
     let mut rng = rand::rng();
-    format!(
+    let mut name = format!(
         "{}_{}",
         ADJECTIVES[rng.random_range(0..ADJECTIVES.len())],
         NOUNS[rng.random_range(0..NOUNS.len())]
-    )
+    );
+    if attempt >= 10 {
+        let digits = (attempt / 10).min(9);
+        name.push_str(&rng.random_range(0..10u64.pow(digits)).to_string());
+    }
+    name
 }
 
 /// Podman's rule for names: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
@@ -193,11 +200,12 @@ mod tests {
 
     #[test]
     fn generated_names_are_valid() {
-        for _ in 0..50 {
-            let n = generate();
+        for attempt in 0..50 {
+            let n = generate(attempt);
             validate(&n).unwrap();
             assert_eq!(n.matches('_').count(), 1);
         }
+        assert!(generate(35).ends_with(|c: char| c.is_ascii_digit()));
     }
 
     #[test]
