@@ -188,6 +188,11 @@ fn exit_codes_126_127() {
     );
     assert_eq!(env.ok(["exec", "-u", "app", "c", "id", "-u"]), "1000\n");
     assert_eq!(env.ok(["exec", "-w", "/tmp", "c", "pwd"]), "/tmp\n");
+    let session = env.ok(["exec", "-d", "c", "sh", "-c", "echo bg > /tmp/bg"]);
+    assert_eq!(session.trim().len(), 64, "{session}");
+    eventually("detached exec", || {
+        env.run(["exec", "c", "cat", "/tmp/bg"]).stdout == b"bg\n"
+    });
     env.ok(["rm", "-f", "-t", "0", "c"]);
 }
 

@@ -71,8 +71,13 @@ pub fn resolve_user(rootfs: &std::path::Path, spec: &str) -> Result<(u32, u32)> 
 }
 
 impl Engine {
-    /// Runs a process in a running container; returns its exit code (0 for `detach`).
-    pub fn exec_container(&mut self, name_or_id: &str, opts: &ExecOptions) -> Result<i32> {
+    /// Runs a process in a running container; returns its exit code (0 for `detach`) and
+    /// the exec session's ID.
+    pub fn exec_container(
+        &mut self,
+        name_or_id: &str,
+        opts: &ExecOptions,
+    ) -> Result<(i32, String)> {
         let rec = self.lookup_container(name_or_id)?;
         if rec.state != ContainerState::Running {
             return Err(ContainerError::ExecNotRunning.into());
@@ -117,7 +122,8 @@ impl Engine {
                 process.set_capabilities(Some(caps));
             }
         }
-        let session = &super::create::new_id()[..16];
+        let session_id = super::create::new_id();
+        let session = &session_id[..16];
         std::fs::create_dir_all(&paths.run_dir).with_path(&paths.run_dir)?;
         let pfile = paths.run_dir.join(format!("exec-{session}.json"));
         let text = serde_json::to_vec(&process)
@@ -145,9 +151,10 @@ impl Engine {
         if let Some(msg) = logged {
             return Err(crate::runtime::classify(&rt.name, msg).into());
         }
-        Ok(status.code().unwrap_or_else(|| {
+        let code = status.code().unwrap_or_else(|| {
             128 + std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(0)
-        }))
+        });
+        Ok((code, session_id))
     }
 }
 

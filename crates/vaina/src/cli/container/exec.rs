@@ -101,7 +101,7 @@ pub fn exec(g: &GlobalOpts, a: ExecArgs) -> CmdResult {
     if a.latest {
         command.insert(0, a.container.clone());
     }
-    let code = engine.exec_container(
+    let (code, session) = engine.exec_container(
         &container,
         &ExecOptions {
             command,
@@ -114,6 +114,9 @@ pub fn exec(g: &GlobalOpts, a: ExecArgs) -> CmdResult {
             privileged: a.privileged,
         },
     )?;
+    if a.detach {
+        println!("{session}");
+    }
     Ok(code)
 }
 
