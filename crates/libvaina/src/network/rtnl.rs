@@ -124,10 +124,16 @@ impl Rtnl {
         }
     }
 
-    /// Creates a bridge (no STP, so ports forward at once).
+    /// Creates a bridge (no STP, so ports forward at once) with a fixed MAC address: without
+    /// one, a bridge takes the lowest MAC of its ports and changes it when that port leaves,
+    /// and the other containers' ARP entries for the gateway go stale (seconds without a
+    /// gateway, seen in the DNS test).
     pub fn add_bridge(&mut self, name: &str, mtu: u32) -> Result<(), NetworkError> {
         let mut m = LinkMessage::default();
         m.attributes.push(LinkAttribute::IfName(name.to_string()));
+        if let Some(mac) = parse_mac(&super::netlink::random_mac()) {
+            m.attributes.push(LinkAttribute::Address(mac.to_vec()));
+        }
         if mtu > 0 {
             m.attributes.push(LinkAttribute::Mtu(mtu));
         }
