@@ -168,7 +168,7 @@ fn prune_and_export_import() {
         .unwrap()
         .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert!(names.iter().any(|n| n.ends_with("sub/f")), "{names:?}");
+    assert_eq!(names, ["sub/", "sub/f"]);
     let out = env.run(["volume", "export", "data"]);
     assert!(out.status.success());
     assert_eq!(
@@ -511,4 +511,64 @@ fn bad_mount_inputs_leave_store_unchanged() {
     }
     assert!(volume_names(&env).is_empty());
     assert_eq!(env.ok(["ps", "-aq"]), "");
+}
+
+#[test]
+fn image_volumes_are_anonymous_and_filled() {
+    require_root!();
+    let env = TestEnv::new();
+    env.busybox_image();
+    let tar = env.dir.path().join("bb.tar");
+    env.ok([
+        "import",
+        "--change",
+        "VOLUME /etc",
+        tar.to_str().unwrap(),
+        "localhost/bbv",
+    ]);
+    env.ok(["create", "--name", "iv", "localhost/bbv", "true"]);
+    let vols = volume_names(&env);
+    assert_eq!(vols.len(), 1);
+    let data = env.root.join("volumes").join(&vols[0]).join("_data");
+    assert!(data.join("passwd").is_file());
+    // `-v` on the same path replaces the image's volume.
+    env.ok([
+        "create",
+        "--name",
+        "iv2",
+        "-v",
+        "named:/etc",
+        "localhost/bbv",
+        "true",
+    ]);
+    assert_eq!(volume_names(&env).len(), 2);
+    env.ok(["rm", "-v", "iv", "iv2"]);
+    assert_eq!(volume_names(&env), ["named"]);
+}
+
+#[test]
+fn volume_rm_force_stops_running_users_and_u_chowns() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok([
+        "run",
+        "-d",
+        "--name",
+        "busy",
+        "-v",
+        "live:/live:U",
+        "-u",
+        "1000:1000",
+        img,
+        "sleep",
+        "300",
+    ]);
+    let meta = std::fs::metadata(env.root.join("volumes/live/_data")).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!((meta.uid(), meta.gid()), (1000, 1000));
+    env.fails(2, ["volume", "rm", "live"]);
+    assert_eq!(env.ok(["volume", "rm", "-f", "-t", "0", "live"]), "live\n");
+    assert_eq!(env.ok(["ps", "-aq"]), "");
+    assert!(volume_names(&env).is_empty());
 }

@@ -16,8 +16,21 @@ impl Engine {
         let mut b = tar::Builder::new(out);
         b.mode(tar::HeaderMode::Complete);
         b.follow_symlinks(false);
-        b.append_dir_all(".", &v.mountpoint)
+        // Entries are named relative to the volume (`dir/`, `dir/file`), without a `./` root.
+        let mut entries: Vec<_> = std::fs::read_dir(&v.mountpoint)
+            .with_path(&v.mountpoint)?
+            .collect::<std::io::Result<_>>()
             .with_path(&v.mountpoint)?;
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let path = e.path();
+            if e.file_type().with_path(&path)?.is_dir() {
+                b.append_dir_all(e.file_name(), &path).with_path(&path)?;
+            } else {
+                b.append_path_with_name(&path, e.file_name())
+                    .with_path(&path)?;
+            }
+        }
         b.into_inner()
             .with_path(&v.mountpoint)?
             .flush()
