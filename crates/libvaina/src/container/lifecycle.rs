@@ -183,7 +183,10 @@ impl Engine {
             None
         };
         let rt = paths.runtime(&self.runtime_for(&rec.config)?);
-        if let Err(e) = rt.start(&rec.id) {
+        let hooks = std::fs::read(paths.config_json())
+            .map(|t| t.windows(7).any(|w| w == b"\"hooks\""))
+            .unwrap_or(true);
+        if let Err(e) = rt.start_created(&rec.id, hooks) {
             // A container that exits at once can be deleted by its monitor before
             // `runtime start` removes its exec fifo; failing to remove the fifo means it was
             // opened, so the start did succeed.
