@@ -572,3 +572,30 @@ fn volume_rm_force_stops_running_users_and_u_chowns() {
     assert_eq!(env.ok(["ps", "-aq"]), "");
     assert!(volume_names(&env).is_empty());
 }
+
+#[test]
+fn concurrent_first_use_creates_one_volume() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    let codes: Vec<Option<i32>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let env = &env;
+                s.spawn(move || {
+                    let cmd = format!("echo {i} > /x/{i}");
+                    env.run(["run", "--rm", "-v", "race:/x", img, "sh", "-c", &cmd])
+                        .status
+                        .code()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(codes, [Some(0); 4]);
+    assert_eq!(volume_names(&env), ["race"]);
+    let n = std::fs::read_dir(env.root.join("volumes/race/_data"))
+        .unwrap()
+        .count();
+    assert_eq!(n, 4);
+}

@@ -162,9 +162,11 @@ pub fn attach_for_container(
         let name = match name {
             Some(n) if record::get(conn, n)?.is_some() => n.clone(),
             other => {
+                // `ignore`: another container may create the same volume at the same time.
                 let v = engine.volume_create(&super::CreateOptions {
                     name: other.clone(),
                     anonymous: other.is_none(),
+                    ignore: true,
                     ..Default::default()
                 })?;
                 v.name
