@@ -167,7 +167,18 @@ fn diff(g: &GlobalOpts, a: DiffArgs) -> CmdResult {
     Ok(0)
 }
 
+/// Turns a closed stdout into an EPIPE error instead of a kill by SIGPIPE, so the temporary
+/// rootfs mount of `export` and `cp CTR:SRC -` is always released.
+fn ignore_sigpipe() {
+    // SAFETY: setting SIGPIPE's disposition to ignore; no handler code runs.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
 fn export(g: &GlobalOpts, a: ExportArgs) -> CmdResult {
+    ignore_sigpipe();
     let engine = g.engine()?;
     match a.output.as_deref() {
         Some(p) if p != "-" => {
@@ -252,6 +263,7 @@ pub fn cp(g: &GlobalOpts, a: CpArgs) -> CmdResult {
         (Some((ctr, path)), None) => {
             let path = if path.is_empty() { "/" } else { path };
             if a.dst == "-" {
+                ignore_sigpipe();
                 let mut out = std::io::BufWriter::new(std::io::stdout().lock());
                 engine.copy_from_container(ctr, path, CopyTarget::Tar(&mut out), &opts)?;
                 out.flush()?;
