@@ -39,7 +39,7 @@ trap cleanup EXIT
 echo "== preparing images in $W"
 mkdir -p "$W/rootfs"/{bin,etc,proc,sys,dev,tmp}
 cp "$BUSYBOX" "$W/rootfs/bin/busybox"
-for a in sh true cat seq echo mkdir; do ln -sf busybox "$W/rootfs/bin/$a"; done
+for a in sh true cat seq echo mkdir sleep; do ln -sf busybox "$W/rootfs/bin/$a"; done
 echo 'root:x:0:0:root:/root:/bin/sh' >"$W/rootfs/etc/passwd"
 echo 'root:x:0:' >"$W/rootfs/etc/group"
 tar -C "$W/rootfs" -cf "$W/bb.tar" .
