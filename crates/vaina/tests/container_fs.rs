@@ -440,3 +440,86 @@ fn cp_bad_inputs() {
     assert_eq!(env.store_snapshot(), before);
     assert_eq!(env.ok(["mount"]), "");
 }
+
+#[test]
+fn commit_makes_an_image_that_runs_with_the_change() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok(["run", "-d", "--name", "k1", img, "sleep", "1000"]);
+    env.ok([
+        "exec",
+        "k1",
+        "sh",
+        "-c",
+        "echo changed > /etc/motd; rm /bin/cat; mkdir -p /o/x; touch /o/x/old",
+    ]);
+    env.ok([
+        "exec",
+        "k1",
+        "sh",
+        "-c",
+        "rm -r /o; mkdir -p /o; touch /o/new",
+    ]);
+    let id = env.ok([
+        "commit",
+        "-q",
+        "-a",
+        "tester",
+        "-m",
+        "a message",
+        "-c",
+        "CMD [\"/bin/sh\", \"-c\", \"cat /etc/motd\"]",
+        "-c",
+        "ENV COMMITTED=yes",
+        "k1",
+        "localhost/committed",
+    ]);
+    let id = id.trim();
+    assert_eq!(id.len(), 64, "{id}");
+    assert_eq!(env.ok(["run", "--rm", "localhost/committed"]), "changed\n");
+    let out = env.ok([
+        "run",
+        "--rm",
+        "localhost/committed",
+        "sh",
+        "-c",
+        "echo $COMMITTED; test -e /bin/cat || echo nocat; ls /o",
+    ]);
+    assert_eq!(out, "yes\nnocat\nnew\n");
+    let hist = env.ok(["history", "--format", "{{.Comment}}", "localhost/committed"]);
+    assert!(hist.contains("a message"), "{hist}");
+    // Squashed and docker format images run the same way.
+    env.ok([
+        "commit", "-q", "--squash", "--format", "docker", "-p", "k1", "sq",
+    ]);
+    assert_eq!(
+        env.ok(["run", "--rm", "sq", "head", "/etc/motd"]),
+        "changed\n"
+    );
+    let layers = env.ok([
+        "image",
+        "inspect",
+        "--format",
+        "{{len .RootFS.Layers}}",
+        "sq",
+    ]);
+    assert_eq!(layers.trim(), "1");
+    env.ok(["rm", "-f", "-t0", "k1"]);
+}
+
+#[test]
+fn commit_of_unknown_container_fails() {
+    require_root!();
+    let env = TestEnv::new();
+    env.busybox_image();
+    let before = env.store_snapshot();
+    let images = env.ok(["images", "-q"]);
+    let e = env.fails(125, ["commit", "nope", "x"]);
+    assert!(
+        e.ends_with("Error: no container with name or ID \"nope\" found: no such container\n"),
+        "{e}"
+    );
+    assert_eq!(env.ok(["images", "-q"]), images);
+    assert_eq!(env.store_snapshot(), before);
+}

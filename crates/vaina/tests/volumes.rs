@@ -572,3 +572,69 @@ fn volume_rm_force_stops_running_users_and_u_chowns() {
     assert_eq!(env.ok(["ps", "-aq"]), "");
     assert!(volume_names(&env).is_empty());
 }
+
+#[test]
+fn concurrent_first_use_creates_one_volume() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    let codes: Vec<Option<i32>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let env = &env;
+                s.spawn(move || {
+                    let cmd = format!("echo {i} > /x/{i}");
+                    env.run(["run", "--rm", "-v", "race:/x", img, "sh", "-c", &cmd])
+                        .status
+                        .code()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(codes, [Some(0); 4]);
+    assert_eq!(volume_names(&env), ["race"]);
+    let n = std::fs::read_dir(env.root.join("volumes/race/_data"))
+        .unwrap()
+        .count();
+    assert_eq!(n, 4);
+}
+
+#[test]
+fn mount_backed_volume_stays_mounted_until_last_user_stops() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok([
+        "volume",
+        "create",
+        "-o",
+        "type=tmpfs",
+        "-o",
+        "device=tmpfs",
+        "sv",
+    ]);
+    let data = env.root.join("volumes/sv/_data");
+    let count = |env: &TestEnv| {
+        env.ok(["volume", "inspect", "--format", "{{.MountCount}}", "sv"])
+            .trim()
+            .to_string()
+    };
+    env.ok([
+        "run", "-d", "--name", "u1", "-v", "sv:/s", img, "sleep", "300",
+    ]);
+    env.ok([
+        "run", "-d", "--name", "u2", "-v", "sv:/s", img, "sleep", "300",
+    ]);
+    assert_eq!(count(&env), "2");
+    env.ok(["exec", "u1", "sh", "-c", "echo shared > /s/f"]);
+    assert_eq!(env.ok(["exec", "u2", "cat", "/s/f"]), "shared\n");
+    env.ok(["stop", "-t", "0", "u1"]);
+    assert_eq!(count(&env), "1");
+    assert!(data.join("f").exists(), "still mounted for u2");
+    env.ok(["rm", "-f", "-t", "0", "u2"]);
+    assert_eq!(count(&env), "0");
+    assert!(!data.join("f").exists(), "unmounted after the last user");
+    env.ok(["rm", "u1"]);
+    env.ok(["volume", "rm", "sv"]);
+}

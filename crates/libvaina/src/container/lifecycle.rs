@@ -436,8 +436,9 @@ impl Engine {
         let _ = std::fs::remove_file(self.paths.locks().join(format!("ctr-{id}.lock")));
         // `--rm` containers take their anonymous volumes with them (Podman's `run --rm`).
         let auto_remove = record::get(self.db()?.conn(), id)?.is_some_and(|r| r.config.remove);
-        crate::volume::release_for_container(self, id, auto_remove)?;
+        let released = crate::volume::release_for_container(self, id, auto_remove);
         record::delete(self.db()?.conn(), id)?;
+        released?;
         Ok(())
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod host;
 pub mod info;
+pub mod maint;
 
 pub use info::Info;
 

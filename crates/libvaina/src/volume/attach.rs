@@ -162,9 +162,11 @@ pub fn attach_for_container(
         let name = match name {
             Some(n) if record::get(conn, n)?.is_some() => n.clone(),
             other => {
+                // `ignore`: another container may create the same volume at the same time.
                 let v = engine.volume_create(&super::CreateOptions {
                     name: other.clone(),
                     anonymous: other.is_none(),
+                    ignore: true,
                     ..Default::default()
                 })?;
                 v.name
@@ -320,63 +322,99 @@ fn mount_flags(o: &str) -> (MsFlags, String) {
     (flags, data.join(","))
 }
 
-/// Mounts the mount-backed volumes of container `id` (before the runtime creates it); the
-/// first user mounts the device, later users count.
-pub fn mount_for_container(engine: &Engine, id: &str) -> Result<()> {
-    let conn = engine.db()?.conn();
-    for name in record::volumes_of(conn, id)? {
-        let Some(v) = record::get(conn, &name)? else {
-            continue;
-        };
-        let Some(device) = v.options.get("device").or(v.options.get("type")) else {
-            continue;
-        };
-        let data = engine.volume_mountpoint(&name);
-        if !is_mounted(&data) {
-            let typ = v
-                .options
-                .get("type")
-                .map(String::as_str)
-                .filter(|t| !t.is_empty() && *t != "none");
-            let (flags, fsdata) = mount_flags(v.options.get("o").map(String::as_str).unwrap_or(""));
-            nix::mount::mount(
-                Some(device.as_str()),
-                &data,
-                typ,
-                flags,
-                (!fsdata.is_empty()).then_some(fsdata.as_str()),
-            )
-            .map_err(|e| mount_err("mounting", &name, &data, e))?;
-        }
-        record::bump_mount_count(conn, &name, 1)?;
+/// Where a container notes the mount-backed volumes it counted as mounted, so mounting and
+/// unmounting stay balanced however often the monitor's paths call them.
+/// It lives in the run root (gone after a reboot, like the mounts themselves).
+fn mounted_marker(engine: &Engine, id: &str) -> std::path::PathBuf {
+    engine.paths.runroot.join("volume-mounts").join(id)
+}
+
+/// Releases one counted use of mount-backed volume `name`, unmounting it after the last.
+fn release_mount(engine: &Engine, name: &str) -> Result<()> {
+    if record::bump_mount_count(engine.db()?.conn(), name, -1)? == 0 {
+        force_unmount(&engine.volume_mountpoint(name), name)?;
     }
     Ok(())
 }
 
-/// Unmounts the mount-backed volumes of container `id` (after it stopped) that no other
-/// running container uses.
-pub fn unmount_for_container(engine: &Engine, id: &str) -> Result<()> {
+/// Mounts the mount-backed volumes of container `id` (before the runtime creates it); the
+/// first user mounts the device, later users count. Nothing stays counted on failure.
+pub fn mount_for_container(engine: &Engine, id: &str) -> Result<()> {
+    let marker = mounted_marker(engine, id);
+    if marker.exists() {
+        return Ok(());
+    }
     let conn = engine.db()?.conn();
-    let mut first_err = None;
-    for name in record::volumes_of(conn, id)? {
-        let Some(v) = record::get(conn, &name)? else {
-            continue;
-        };
-        if !v.options.contains_key("device") && !v.options.contains_key("type") {
-            continue;
-        }
-        if record::bump_mount_count(conn, &name, -1)? == 0 {
-            if let Err(e) = force_unmount(&engine.volume_mountpoint(&name), &name) {
-                first_err.get_or_insert(e);
+    let mut counted: Vec<String> = Vec::new();
+    let res = (|| -> Result<()> {
+        for name in record::volumes_of(conn, id)? {
+            let Some(v) = record::get(conn, &name)? else {
+                continue;
+            };
+            let Some(device) = v.options.get("device").or(v.options.get("type")) else {
+                continue;
+            };
+            let data = engine.volume_mountpoint(&name);
+            if !is_mounted(&data) {
+                // Not mounted: any count left is stale (a reboot, a killed monitor).
+                record::bump_mount_count(conn, &name, -i64::from(u32::MAX))?;
+                let typ = v
+                    .options
+                    .get("type")
+                    .map(String::as_str)
+                    .filter(|t| !t.is_empty() && *t != "none");
+                let (flags, fsdata) =
+                    mount_flags(v.options.get("o").map(String::as_str).unwrap_or(""));
+                nix::mount::mount(
+                    Some(device.as_str()),
+                    &data,
+                    typ,
+                    flags,
+                    (!fsdata.is_empty()).then_some(fsdata.as_str()),
+                )
+                .map_err(|e| mount_err("mounting", &name, &data, e))?;
             }
+            record::bump_mount_count(conn, &name, 1)?;
+            counted.push(name);
+        }
+        if !counted.is_empty() {
+            if let Some(dir) = marker.parent() {
+                std::fs::create_dir_all(dir).with_path(dir)?;
+            }
+            std::fs::write(&marker, counted.join("\n")).with_path(&marker)?;
+        }
+        Ok(())
+    })();
+    if res.is_err() {
+        for name in &counted {
+            let _ = release_mount(engine, name);
         }
     }
+    res
+}
+
+/// Unmounts the mount-backed volumes that [`mount_for_container`] counted for container `id`
+/// (after it stopped) and that no other running container uses. Safe to call again.
+pub fn unmount_for_container(engine: &Engine, id: &str) -> Result<()> {
+    let marker = mounted_marker(engine, id);
+    let Ok(text) = std::fs::read_to_string(&marker) else {
+        return Ok(());
+    };
+    let mut first_err = None;
+    for name in text.lines().filter(|l| !l.is_empty()) {
+        if let Err(e) = release_mount(engine, name) {
+            first_err.get_or_insert(e);
+        }
+    }
+    let _ = std::fs::remove_file(&marker);
     first_err.map_or(Ok(()), Err)
 }
 
 /// Forgets the volumes container `id` used; with `remove_anonymous`, its anonymous volumes
 /// no other container uses are removed too (`rm -v`, `run --rm`).
 pub fn release_for_container(engine: &Engine, id: &str, remove_anonymous: bool) -> Result<()> {
+    // A container whose monitor died still holds its mount-backed volumes.
+    let unmounted = unmount_for_container(engine, id);
     let conn = engine.db()?.conn();
     let names = record::volumes_of(conn, id)?;
     record::remove_user(conn, id)?;
@@ -392,7 +430,7 @@ pub fn release_for_container(engine: &Engine, id: &str, remove_anonymous: bool) 
             }
         }
     }
-    Ok(())
+    unmounted
 }
 
 impl Engine {

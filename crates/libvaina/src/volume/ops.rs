@@ -158,9 +158,15 @@ impl Engine {
             needs_copy_up: true,
             mount_count: 0,
         };
-        if let Err(e) = record::insert(self.db()?.conn(), &rec) {
-            let _ = std::fs::remove_dir_all(&dir);
-            return Err(e.into());
+        match record::insert(self.db()?.conn(), &rec) {
+            Ok(()) => {}
+            // Created by someone else meanwhile: the directory is theirs now.
+            Err(VolumeError::Exists(_)) if opts.ignore => return self.volume_inspect(&name),
+            Err(e @ VolumeError::Exists(_)) => return Err(e.into()),
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e.into());
+            }
         }
         Ok(self.volume_view(&rec))
     }

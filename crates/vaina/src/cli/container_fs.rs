@@ -19,6 +19,8 @@ pub enum FsCommand {
     Export(ExportArgs),
     /// Copy files/folders between a container and the local filesystem
     Cp(CpArgs),
+    /// Create new image based on the changed container
+    Commit(CommitArgs),
 }
 
 #[derive(Debug, Args)]
@@ -69,6 +71,7 @@ pub fn run(g: &GlobalOpts, cmd: FsCommand) -> CmdResult {
         FsCommand::Diff(a) => diff(g, a),
         FsCommand::Export(a) => export(g, a),
         FsCommand::Cp(a) => cp(g, a),
+        FsCommand::Commit(a) => commit(g, a),
     }
 }
 
@@ -164,7 +167,18 @@ fn diff(g: &GlobalOpts, a: DiffArgs) -> CmdResult {
     Ok(0)
 }
 
+/// Turns a closed stdout into an EPIPE error instead of a kill by SIGPIPE, so the temporary
+/// rootfs mount of `export` and `cp CTR:SRC -` is always released.
+fn ignore_sigpipe() {
+    // SAFETY: setting SIGPIPE's disposition to ignore; no handler code runs.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
 fn export(g: &GlobalOpts, a: ExportArgs) -> CmdResult {
+    ignore_sigpipe();
     let engine = g.engine()?;
     match a.output.as_deref() {
         Some(p) if p != "-" => {
@@ -249,6 +263,7 @@ pub fn cp(g: &GlobalOpts, a: CpArgs) -> CmdResult {
         (Some((ctr, path)), None) => {
             let path = if path.is_empty() { "/" } else { path };
             if a.dst == "-" {
+                ignore_sigpipe();
                 let mut out = std::io::BufWriter::new(std::io::stdout().lock());
                 engine.copy_from_container(ctr, path, CopyTarget::Tar(&mut out), &opts)?;
                 out.flush()?;
@@ -258,5 +273,65 @@ pub fn cp(g: &GlobalOpts, a: CpArgs) -> CmdResult {
             }
         }
     }
+    Ok(0)
+}
+
+#[derive(Debug, Args)]
+pub struct CommitArgs {
+    /// Set the author for the image committed
+    #[arg(short, long)]
+    pub author: Option<String>,
+    /// Apply the following possible instructions to the created image (default []): CMD | ENTRYPOINT | ENV | EXPOSE | LABEL | ONBUILD | STOPSIGNAL | USER | VOLUME | WORKDIR
+    #[arg(short, long)]
+    pub change: Vec<String>,
+    /// Format of the image manifest and metadata
+    #[arg(short, long, default_value = "oci")]
+    pub format: String,
+    /// file to write the image ID to
+    #[arg(long)]
+    pub iidfile: Option<String>,
+    /// Set commit message for imported image
+    #[arg(short, long)]
+    pub message: Option<String>,
+    /// Pause container during commit
+    #[arg(short, long)]
+    pub pause: bool,
+    /// Suppress output
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// squash newly built layers into a single new layer
+    #[arg(short, long)]
+    pub squash: bool,
+    pub container: String,
+    pub image: Option<String>,
+}
+
+pub fn commit(g: &GlobalOpts, a: CommitArgs) -> CmdResult {
+    use libvaina::container::fs::commit::CommitOptions;
+    let docker = match a.format.as_str() {
+        "oci" => false,
+        "docker" => true,
+        f => anyhow::bail!("unrecognized image type {f:?}"),
+    };
+    let mut engine = g.engine()?;
+    let opts = CommitOptions {
+        author: a.author,
+        message: a.message,
+        changes: a.change,
+        pause: a.pause,
+        squash: a.squash,
+        docker,
+    };
+    if !a.quiet {
+        eprintln!("Getting image source signatures");
+    }
+    let img = engine.commit_container(&a.container, a.image.as_deref(), &opts)?;
+    if !a.quiet {
+        eprintln!("Writing manifest to image destination");
+    }
+    if let Some(f) = &a.iidfile {
+        std::fs::write(f, format!("sha256:{}", img.id))?;
+    }
+    println!("{}", img.id);
     Ok(0)
 }

@@ -21,6 +21,7 @@ pub mod registry;
 #[allow(dead_code)] // called by pull/run/create as they land
 pub mod shortnames;
 pub mod system;
+pub mod system_maint;
 pub mod volume;
 pub mod yaml;
 

@@ -23,6 +23,8 @@ pub enum SystemSubcommand {
     Info(InfoArgs),
     /// Display the vaina version information
     Version(VersionArgs),
+    #[command(flatten)]
+    Maint(super::system_maint::MaintCommand),
 }
 
 #[derive(Debug, Args)]
@@ -48,6 +50,7 @@ pub fn run(g: &GlobalOpts, cmd: SystemCommand) -> CmdResult {
             version(&a)
         }
         SystemCommand::Info(a) | SystemCommand::System(SystemSubcommand::Info(a)) => info(g, &a),
+        SystemCommand::System(SystemSubcommand::Maint(c)) => super::system_maint::run(g, c),
     }
 }
 

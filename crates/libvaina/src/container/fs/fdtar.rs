@@ -38,11 +38,31 @@ fn ioerr(p: &Path, e: impl Into<io::Error>) -> crate::Error {
 
 /// Archives the entry `fd` (an `O_PATH` descriptor; a directory recursively) as `name`.
 pub fn write_tree<W: Write>(b: &mut tar::Builder<W>, fd: &OwnedFd, name: &Path) -> Result<()> {
+    write_tree_with(b, fd, name, &WriteOptions::default())
+}
+
+/// What [`write_tree_with`] leaves out or converts.
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    /// The tree is an overlay upper dir: whiteouts (0:0 char devices) become OCI `.wh.`
+    /// files and opaque directories get a `.wh..wh..opq` entry.
+    pub overlay: bool,
+    /// Entry names (as archived) to leave out.
+    pub skip: Vec<PathBuf>,
+}
+
+/// [`write_tree`] with options.
+pub fn write_tree_with<W: Write>(
+    b: &mut tar::Builder<W>,
+    fd: &OwnedFd,
+    name: &Path,
+    o: &WriteOptions,
+) -> Result<()> {
     let st = fstat(fd.as_raw_fd()).map_err(|e| ioerr(name, e))?;
     match kind(&st) {
         SFlag::S_IFDIR => {
             let d = reopen(fd, OFlag::O_RDONLY | OFlag::O_DIRECTORY).map_err(|e| ioerr(name, e))?;
-            write_dir(b, d, &st, name)
+            write_dir(b, d, &st, name, o)
         }
         SFlag::S_IFREG => {
             let f = reopen(fd, OFlag::O_RDONLY).map_err(|e| ioerr(name, e))?;
@@ -73,10 +93,17 @@ fn write_dir<W: Write>(
     dir: OwnedFd,
     st: &FileStat,
     name: &Path,
+    o: &WriteOptions,
 ) -> Result<()> {
     let mut h = header_for(st, tar::EntryType::Directory);
     b.append_data(&mut h, name, io::empty())
         .map_err(|e| ioerr(name, e))?;
+    if o.overlay && is_opaque_fd(&dir) {
+        let mut h = header_for(st, tar::EntryType::Regular);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name.join(".wh..wh..opq"), io::empty())
+            .map_err(|e| ioerr(name, e))?;
+    }
     let dup = dir.try_clone().map_err(|e| ioerr(name, e))?;
     let mut names: Vec<OsString> = {
         let d = nix::dir::Dir::from_fd(std::os::fd::IntoRawFd::into_raw_fd(dup))
@@ -94,6 +121,9 @@ fn write_dir<W: Write>(
     names.sort();
     for n in names {
         let child = name.join(&n);
+        if o.skip.contains(&child) {
+            continue;
+        }
         let cst = match fstatat(
             Some(dir.as_raw_fd()),
             n.as_os_str(),
@@ -108,7 +138,7 @@ fn write_dir<W: Write>(
             SFlag::S_IFDIR => {
                 let fl = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW;
                 match openat(&dir, &n, fl, Mode::empty()) {
-                    Ok(d) => write_dir(b, d, &cst, &child)?,
+                    Ok(d) => write_dir(b, d, &cst, &child, o)?,
                     // Swapped for a symlink or removed meanwhile: not followed.
                     Err(e)
                         if matches!(
@@ -142,6 +172,14 @@ fn write_dir<W: Write>(
                 b.append_link(&mut h, &child, Path::new(&t))
                     .map_err(|e| ioerr(&child, e))?;
             }
+            SFlag::S_IFCHR if o.overlay && cst.st_rdev == 0 => {
+                let mut h = header_for(&cst, tar::EntryType::Regular);
+                h.set_mode(0o644);
+                let mut wh = OsString::from(".wh.");
+                wh.push(&n);
+                b.append_data(&mut h, name.join(wh), io::empty())
+                    .map_err(|e| ioerr(&child, e))?;
+            }
             k => {
                 let ty = match k {
                     SFlag::S_IFCHR => tar::EntryType::Char,
@@ -161,6 +199,12 @@ fn write_dir<W: Write>(
         }
     }
     Ok(())
+}
+
+/// Whether the open directory carries overlay's opaque mark.
+fn is_opaque_fd(dir: &OwnedFd) -> bool {
+    let p = format!("/proc/self/fd/{}", dir.as_raw_fd());
+    matches!(xattr::get(p, "trusted.overlay.opaque"), Ok(Some(v)) if v == b"y")
 }
 
 /// How [`extract`] treats owners and existing entries.
