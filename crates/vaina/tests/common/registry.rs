@@ -69,6 +69,7 @@ pub struct Registry {
 }
 
 /// How a [`Registry`] authenticates clients.
+#[derive(Clone)]
 enum Auth {
     None,
     Htpasswd(String, String),
@@ -92,7 +93,19 @@ impl Registry {
         Self::launch(true, Auth::Htpasswd(user.to_string(), password.to_string()))
     }
 
+    /// Starts a registry on a free port. The port is only reserved until it is handed over, so
+    /// a parallel test may take it first: then this registry exits at once and we retry on
+    /// another port rather than talk to somebody else's registry.
     fn launch(tls: bool, auth: Auth) -> Registry {
+        for _ in 0..8 {
+            if let Some(reg) = Self::try_launch(tls, auth.clone()) {
+                return reg;
+            }
+        }
+        panic!("docker-registry could not bind a free loopback port in 8 tries");
+    }
+
+    fn try_launch(tls: bool, auth: Auth) -> Option<Registry> {
         let dir = tempfile::Builder::new()
             .prefix("vaina-registry-")
             .tempdir()
@@ -101,7 +114,7 @@ impl Registry {
         let port = free_port();
         let host = format!("127.0.0.1:{port}");
         let mut cfg = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n  secret: vaina-test\n",
+            "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n  secret: vaina-test\n",
             d.join("data").display()
         );
         let mut cert_dir = None;
@@ -153,7 +166,7 @@ impl Registry {
             .stderr(std::fs::File::create(d.join("registry.log")).unwrap())
             .spawn()
             .expect("docker-registry is installed");
-        let reg = Registry {
+        let mut reg = Registry {
             child,
             dir,
             host,
@@ -161,18 +174,26 @@ impl Registry {
             user,
             tokens,
         };
-        reg.wait_ready();
-        reg
+        if reg.wait_ready() {
+            Some(reg)
+        } else {
+            None
+        }
     }
 
-    fn wait_ready(&self) {
+    /// Waits until this registry logged that it listens (it logs so only after binding) and
+    /// accepts connections; false when it exited first (its port was taken).
+    fn wait_ready(&mut self) -> bool {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if TcpStream::connect(&self.host).is_ok() {
-                return;
-            }
             let log =
                 std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default();
+            if log.contains("listening on") && TcpStream::connect(&self.host).is_ok() {
+                return true;
+            }
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
             assert!(
                 Instant::now() < deadline,
                 "docker-registry did not start on {}: {log}",
