@@ -414,3 +414,26 @@ fn missing_or_broken_policy_and_auth_files() {
         "{err}"
     );
 }
+
+/// `info` names the runtime new containers get and says why (crun is skipped on hybrid
+/// cgroups, as on the CI machines).
+#[test]
+fn info_explains_the_runtime_choice() {
+    let env = TestEnv::new();
+    let name = env.ok(["info", "--format", "{{.Host.OCIRuntime.Name}}"]);
+    let reason = env.ok(["info", "--format", "{{.Host.OCIRuntime.Reason}}"]);
+    assert!(
+        !name.trim().is_empty() && !reason.trim().is_empty(),
+        "{name} {reason}"
+    );
+    assert!(reason.contains(name.trim()), "{reason}");
+    let hybrid = std::path::Path::new("/sys/fs/cgroup/unified").is_dir()
+        && std::path::Path::new("/sys/fs/cgroup/memory").is_dir();
+    if hybrid && std::path::Path::new("/usr/bin/crun").exists() {
+        assert_eq!(name.trim(), "runc");
+        assert!(
+            reason.contains("crun does not support the hybrid cgroup layout"),
+            "{reason}"
+        );
+    }
+}

@@ -4,7 +4,6 @@
 //! Each probe is cheap (a few reads under /proc, /sys and /etc) and never fails the report:
 //! what cannot be read is reported empty or zero.
 
-use crate::config::ContainersConf;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -258,49 +257,27 @@ pub struct OciRuntimeInfo {
     pub package: String,
     pub path: String,
     pub version: String,
+    /// Why this runtime was chosen (vaina's addition: e.g. crun skipped on hybrid cgroups).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reason: String,
 }
 
-/// Finds the OCI runtime to use: `setting` (`--runtime` or containers.conf; a name looked up
-/// in `[engine.runtimes]` and $PATH, or a path), else the first of runc and crun found —
-/// crun first on a pure cgroup v2 host. The runtime module may replace this choice with a
-/// probe that runs the candidates.
-pub fn find_oci_runtime(setting: Option<&str>, conf: &ContainersConf) -> Option<OciRuntimeInfo> {
-    let names: Vec<String> = match setting {
-        Some(s) => vec![s.to_string()],
-        None if cgroup_version() == CgroupVersion::V2 => vec!["crun".into(), "runc".into()],
-        None => vec!["runc".into(), "crun".into()],
-    };
-    for name in names {
-        let path = if name.contains('/') {
-            Some(PathBuf::from(&name)).filter(|p| p.is_file())
-        } else {
-            conf.runtime_paths(&name)
-                .into_iter()
-                .map(PathBuf::from)
-                .find(|p| p.is_file())
-                .or_else(|| which(&name))
-        };
-        if let Some(path) = path {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or(name);
-            let version = std::process::Command::new(&path)
-                .arg("--version")
-                .stdin(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .output()
-                .map(|o| String::from_utf8_lossy(&o.stdout).trim_end().to_string())
-                .unwrap_or_default();
-            return Some(OciRuntimeInfo {
-                name,
-                package: String::new(),
-                path: path.display().to_string(),
-                version,
-            });
-        }
+/// Describes the runtime binary at `path` for `info`: its version is what `--version` prints.
+pub fn oci_runtime_info(name: &str, path: &Path, reason: &str) -> OciRuntimeInfo {
+    let version = std::process::Command::new(path)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim_end().to_string())
+        .unwrap_or_default();
+    OciRuntimeInfo {
+        name: name.to_string(),
+        package: String::new(),
+        path: path.display().to_string(),
+        version,
+        reason: reason.to_string(),
     }
-    None
 }
 
 /// The first executable `name` on $PATH.

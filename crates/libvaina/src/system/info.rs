@@ -123,13 +123,14 @@ impl Engine {
         let cg = host::cgroup_version();
         let (mem_total, mem_free, swap_total, swap_free) = host::memory();
         let runtime_setting = self.runtime_setting()?;
-        let oci_runtime =
-            host::find_oci_runtime(runtime_setting.as_deref(), conf).unwrap_or_else(|| {
-                OciRuntimeInfo {
-                    name: runtime_setting.clone().unwrap_or_default(),
-                    ..Default::default()
-                }
-            });
+        let oci_runtime = match self.runtime_choice() {
+            Ok(c) => host::oci_runtime_info(&c.runtime.name, &c.runtime.path, &c.reason),
+            Err(e) => OciRuntimeInfo {
+                name: runtime_setting.clone().unwrap_or_default(),
+                reason: e.to_string(),
+                ..Default::default()
+            },
+        };
         let seccomp_profile = conf
             .containers
             .seccomp_profile
