@@ -343,3 +343,44 @@ fn bad_flag_values() {
     );
     assert_eq!(before, env.store_snapshot(), "store unchanged");
 }
+
+/// `--pid/--ipc/--uts container:NAME` join a running container's namespaces; a container
+/// that is not running cannot be joined, and the refusal leaves the store as it was.
+#[test]
+fn joins_namespaces_of_a_running_container() {
+    let Some(env) = setup() else { return };
+    env.ok(["run", "-d", "--name", "target", "bb", "sleep", "1000"]);
+    let ps = run(&env, &["--pid", "container:target"], &["ps", "-o", "args"]);
+    assert!(ps.contains("sleep 1000"), "{ps}");
+    let inside = run(
+        &env,
+        &["--ipc", "container:target", "--uts", "container:target"],
+        &[
+            "sh",
+            "-c",
+            "readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts; hostname",
+        ],
+    );
+    let target = env.ok([
+        "exec",
+        "target",
+        "sh",
+        "-c",
+        "readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts; hostname",
+    ]);
+    assert_eq!(inside, target);
+    env.ok(["stop", "-t", "0", "target"]);
+    let before = env.store_snapshot();
+    let err = env.fails(
+        125,
+        ["run", "--rm", "--pid", "container:target", "bb", "true"],
+    );
+    assert!(err.contains("not running"), "{err}");
+    let err = env.fails(
+        125,
+        ["run", "--rm", "--ipc", "container:nosuch", "bb", "true"],
+    );
+    assert!(err.contains("no such container"), "{err}");
+    assert_eq!(before, env.store_snapshot());
+    env.ok(["rm", "target"]);
+}

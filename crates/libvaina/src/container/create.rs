@@ -106,6 +106,22 @@ impl Engine {
                 }
             }
         };
+        // `--pid/--ipc/--uts/--network container:NAME`: the namespaces of a running container,
+        // found by its PID now, before anything is written.
+        let mut joined = std::collections::BTreeMap::new();
+        for other in opts.namespaces.joined_containers() {
+            let mut rec = self.lookup_container(other)?;
+            self.reconcile(&mut rec)?;
+            if !matches!(rec.state, ContainerState::Running | ContainerState::Paused)
+                || rec.pid <= 0
+            {
+                return Err(ContainerError::Invalid(format!(
+                    "cannot join the namespaces of container {other}: it is not running"
+                ))
+                .into());
+            }
+            joined.insert(other.to_string(), rec.pid as u32);
+        }
         let id = new_id();
         let paths = ContainerPaths::new(&self.paths, &id);
         let made = (|| -> Result<ContainerRecord> {
@@ -126,6 +142,7 @@ impl Engine {
             o.hostname = Some(hostname.clone());
             let mut input = SpecInput::new(&id, &o, &image_config, paths.merged());
             input.files = file_list.clone();
+            input.container_pids = joined.clone();
             // The generator reads the image's /etc/passwd and /etc/group from the rootfs.
             super::rootfs::mount(&paths, &layers)?;
             // Volumes and binds: resolved (and new volumes filled) while the rootfs is mounted.

@@ -7,8 +7,8 @@
 //!
 //! /sys is a fresh sysfs in a private network namespace; with `--network host` the host's
 //! /sys is bind-mounted instead (sysfs can only be mounted by the owner of the netns).
-//! /dev/shm is a tmpfs of its own, the host's with `--ipc host`, or the other container's
-//! with `--ipc container:NAME`.
+//! /dev/shm is a tmpfs of its own (also with `--ipc container:NAME`, see [`shm_mount`]), or the
+//! host's with `--ipc host`.
 
 use super::{HostFacts, SpecError, SpecInput};
 use crate::container::options::NamespaceMode;
@@ -150,13 +150,16 @@ fn shm_mount(input: &SpecInput<'_>) -> Result<Mount> {
     };
     match &input.options.namespaces.ipc {
         NamespaceMode::Host => bind("/dev/shm".into()),
-        NamespaceMode::Container(name) => match input.container_pids.get(name) {
-            Some(pid) => bind(format!("/proc/{pid}/root/dev/shm")),
-            None => Err(SpecError::Invalid(format!(
+        // The other container's /dev/shm lives only in its own mount namespace, which the
+        // kernel refuses as a bind source (EINVAL), so the joiner shares SysV IPC and message
+        // queues through the namespace but gets a /dev/shm of its own. Sharing it needs a
+        // host-side shm mount per container, as Podman keeps in its userdata dir.
+        NamespaceMode::Container(name) if !input.container_pids.contains_key(name) => {
+            Err(SpecError::Invalid(format!(
                 "looking up container to share ipc namespace with: no container with name or ID {name:?} found: no such container"
             ))
-            .into()),
-        },
+            .into())
+        }
         _ => {
             let bytes = match input.options.resources.shm_size {
                 0 => 64 << 20,
