@@ -148,10 +148,7 @@ fn diff(g: &GlobalOpts, a: DiffArgs) -> CmdResult {
     match a.format.as_deref().map(str::trim) {
         Some("json") => {
             let j = ChangesJson::new(&changes);
-            let fmt = serde_json::ser::PrettyFormatter::with_indent(b"     ");
-            let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-            serde::Serialize::serialize(&j, &mut ser)?;
-            writeln!(out)?;
+            super::output::write_json_indented(&mut out, &j, 5)?;
         }
         Some(f) if !f.is_empty() => {
             anyhow::bail!(

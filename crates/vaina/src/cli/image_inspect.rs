@@ -61,12 +61,7 @@ pub fn inspect(g: &GlobalOpts, a: InspectArgs) -> CmdResult {
 
 /// Podman prints inspect documents indented by five spaces (unlike its other JSON).
 fn write_inspect_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"     ");
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-    v.serialize(&mut ser)?;
-    std::io::Write::write_all(&mut out, b"\n")?;
-    Ok(())
+    super::output::print_json_indented(v, 5)
 }
 
 #[derive(Debug, Serialize)]

@@ -316,11 +316,7 @@ fn ls(g: &GlobalOpts, a: LsArgs) -> CmdResult {
     }
     let format = Format::parse(a.format.as_deref(), "table {{.ID}}\t{{.Name}}\t{{.Driver}}");
     if format == Format::Json {
-        let mut out = std::io::stdout().lock();
-        let fmt = serde_json::ser::PrettyFormatter::with_indent(b"  ");
-        let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-        nets.serialize(&mut ser)?;
-        writeln!(out)?;
+        super::output::print_json_indented(&nets, 2)?;
         return Ok(0);
     }
     let rows: Vec<Row> = nets
@@ -414,11 +410,7 @@ fn inspect(g: &GlobalOpts, a: InspectArgs) -> CmdResult {
         }
         None => {
             // Podman indents `network inspect` with five spaces.
-            let mut out = std::io::stdout().lock();
-            let fmt = serde_json::ser::PrettyFormatter::with_indent(b"     ");
-            let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-            found.serialize(&mut ser)?;
-            writeln!(out)?;
+            super::output::print_json_indented(&found, 5)?;
         }
     }
     if let Some(m) = missing {

@@ -226,11 +226,27 @@ pub fn print_each<T: Serialize>(values: &[T], format: &str) -> anyhow::Result<()
 
 /// Writes JSON indented with four spaces, as Podman does, followed by a newline.
 pub fn write_json<W: Write, T: Serialize + ?Sized>(w: &mut W, value: &T) -> anyhow::Result<()> {
-    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    write_json_indented(w, value, 4)
+}
+
+/// Writes JSON indented with `spaces` spaces and a final newline. Podman is not uniform:
+/// lists use four, inspect documents and `diff` five, `volume ls`/`network ls` two.
+pub fn write_json_indented<W: Write, T: Serialize + ?Sized>(
+    w: &mut W,
+    value: &T,
+    spaces: usize,
+) -> anyhow::Result<()> {
+    let indent = " ".repeat(spaces);
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes());
     let mut ser = serde_json::Serializer::with_formatter(&mut *w, fmt);
     value.serialize(&mut ser)?;
     w.write_all(b"\n")?;
     Ok(())
+}
+
+/// [`write_json_indented`] to stdout.
+pub fn print_json_indented<T: Serialize + ?Sized>(value: &T, spaces: usize) -> anyhow::Result<()> {
+    write_json_indented(&mut std::io::stdout().lock(), value, spaces)
 }
 
 /// Renders a template for one value to a string (for callers that assemble output themselves).

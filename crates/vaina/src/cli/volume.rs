@@ -250,11 +250,7 @@ fn ls(g: &GlobalOpts, a: LsArgs) -> CmdResult {
     }
     let format = Format::parse(a.format.as_deref(), "table {{.Driver}}\t{{.Name}}");
     if format == Format::Json {
-        let mut out = std::io::stdout().lock();
-        let fmt = serde_json::ser::PrettyFormatter::with_indent(b"  ");
-        let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-        vols.serialize(&mut ser)?;
-        writeln!(out)?;
+        super::output::print_json_indented(&vols, 2)?;
         return Ok(0);
     }
     let rows: Vec<Row> = vols
@@ -312,11 +308,7 @@ fn inspect(g: &GlobalOpts, a: InspectArgs) -> CmdResult {
         Some(f) => super::output::print_each(&found, f)?,
         None => {
             // Podman indents `volume inspect` with five spaces.
-            let mut out = std::io::stdout().lock();
-            let fmt = serde_json::ser::PrettyFormatter::with_indent(b"     ");
-            let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-            found.serialize(&mut ser)?;
-            writeln!(out)?;
+            super::output::print_json_indented(&found, 5)?;
         }
     }
     if let Some(m) = missing {
