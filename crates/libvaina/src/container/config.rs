@@ -93,6 +93,10 @@ pub struct ContainerConfig {
     /// Set by `stop` so the restart policy does not bring the container back.
     #[serde(default)]
     pub stopped_by_user: bool,
+    /// Full IDs of the containers whose namespaces this one joined; they cannot be removed
+    /// before it (`rm --depend` removes it first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<String>,
 }
 
 #[cfg(test)]

@@ -109,6 +109,7 @@ impl Engine {
         // `--pid/--ipc/--uts/--network container:NAME`: the namespaces of a running container,
         // found by its PID now, before anything is written.
         let mut joined = std::collections::BTreeMap::new();
+        let mut dependencies: Vec<String> = Vec::new();
         for other in opts.namespaces.joined_containers() {
             let mut rec = self.lookup_container(other)?;
             self.reconcile(&mut rec)?;
@@ -121,6 +122,9 @@ impl Engine {
                 .into());
             }
             joined.insert(other.to_string(), rec.pid as u32);
+            if !dependencies.contains(&rec.id) {
+                dependencies.push(rec.id);
+            }
         }
         let id = new_id();
         let paths = ContainerPaths::new(&self.paths, &id);
@@ -194,6 +198,7 @@ impl Engine {
                 layers: layers.clone(),
                 runtime: runtime.path.to_string_lossy().into_owned(),
                 stopped_by_user: false,
+                dependencies: dependencies.clone(),
             };
             let rec = ContainerRecord {
                 id: id.clone(),

@@ -135,7 +135,7 @@ impl Engine {
                 }
             },
             "Mounts": self.container_mounts_inspect(&rec.id),
-            "Dependencies": [],
+            "Dependencies": rec.config.dependencies,
             "NetworkSettings": {
                 "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0,
                 "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,

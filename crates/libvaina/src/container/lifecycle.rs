@@ -379,8 +379,8 @@ impl Engine {
         Ok(())
     }
 
-    /// Removes a container: refused while it runs unless `force` (then stopped with
-    /// `timeout`). Returns its full ID.
+    /// Removes a container: refused while others depend on it, and while it runs unless
+    /// `force` (then stopped with `timeout`). Returns its full ID.
     pub fn remove_container(
         &mut self,
         name_or_id: &str,
@@ -388,6 +388,14 @@ impl Engine {
         timeout: Option<u64>,
     ) -> Result<String> {
         let rec = self.lookup_container(name_or_id)?;
+        let dependents = self.container_dependents(&rec.id)?;
+        if !dependents.is_empty() {
+            return Err(ContainerError::HasDependents {
+                id: rec.id,
+                dependents: dependents.join(", "),
+            }
+            .into());
+        }
         if rec.state.is_active() && !force {
             return Err(ContainerError::RemoveRunning(rec.id).into());
         }

@@ -11,6 +11,7 @@
 pub mod attach;
 pub mod config;
 pub mod create;
+pub mod depend;
 pub mod exec;
 pub mod files;
 pub mod fs;
@@ -64,6 +65,10 @@ pub enum ContainerError {
     /// `rm` of a running container without `--force` (Podman exits 2).
     #[error("cannot remove container {0} as it is running - running or paused containers cannot be removed without force: container state improper")]
     RemoveRunning(String),
+    /// `rm` of a container that others joined (`--pid/--ipc/--uts/--network container:`),
+    /// without `--depend`; carries the dependents' IDs joined by ", " (Podman's wording).
+    #[error("container {id} has dependent containers which must be removed before it: {dependents}: container already exists")]
+    HasDependents { id: String, dependents: String },
     /// `exec` into a container that is not running (Podman exits 255 here).
     #[error("can only create exec sessions on running containers: container state improper")]
     ExecNotRunning,

@@ -205,7 +205,14 @@ impl Engine {
                 continue;
             }
             let size = dir_size(&self.container_paths(&c.id).upper());
-            let id = self.remove_container(&c.id, false, None)?;
+            // Newest first, so dependents go before their dependencies; a stopped container
+            // that a running one depends on stays.
+            let id = match self.remove_container(&c.id, false, None) {
+                Err(crate::Error::Container(crate::container::ContainerError::HasDependents {
+                    ..
+                })) => continue,
+                r => r?,
+            };
             if !id.is_empty() {
                 r.reclaimed += size;
                 r.containers.push(id);

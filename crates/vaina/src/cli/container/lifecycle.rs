@@ -157,7 +157,7 @@ pub struct RmArgs {
     /// Ignore errors when a specified container is missing
     #[arg(short = 'i', long)]
     pub ignore: bool,
-    /// Remove container (and pod if created) after exit
+    /// Remove container and all containers that depend on the selected container
     #[arg(long)]
     pub depend: bool,
     /// Read the container ID from the file
@@ -173,32 +173,61 @@ pub struct RmArgs {
 }
 
 /// `rm`: exit 1 when a container does not exist, 2 when one is running (Podman's codes).
+/// With `--depend`, each container's dependents are removed before it.
 pub fn rm(g: &GlobalOpts, a: RmArgs) -> CmdResult {
     let mut engine = g.engine()?;
     let names = targets(&engine, &a.containers, a.all, &a.cidfile, |_| true)?;
     let mut code = 0;
+    let mut removed: Vec<String> = Vec::new();
     for n in &names {
-        let anonymous = match a.volumes {
-            true => engine.container_anonymous_volumes(n).unwrap_or_default(),
-            false => Vec::new(),
+        let order = match a.depend {
+            true => engine.container_removal_order(n),
+            false => Ok(vec![n.clone()]),
         };
-        match engine.remove_container(n, a.force, a.time) {
-            Ok(id) => {
-                engine.remove_volumes_if_unused(&anonymous)?;
-                println!("{id}")
-            }
-            Err(e) if (a.ignore || a.force) && is_not_found(&e) => {}
+        let order = match order {
+            Ok(o) => o,
             Err(e) => {
-                eprintln!("Error: {e}");
-                code = match &e {
-                    libvaina::Error::Container(ContainerError::NotFound(_)) => 1,
-                    libvaina::Error::Container(ContainerError::RemoveRunning(_)) => 2,
-                    _ => 125,
-                };
+                code = rm_error(&a, &e).unwrap_or(code);
+                continue;
+            }
+        };
+        for target in order {
+            if removed.contains(&target) {
+                continue;
+            }
+            let anonymous = match a.volumes {
+                true => engine
+                    .container_anonymous_volumes(&target)
+                    .unwrap_or_default(),
+                false => Vec::new(),
+            };
+            match engine.remove_container(&target, a.force, a.time) {
+                Ok(id) => {
+                    engine.remove_volumes_if_unused(&anonymous)?;
+                    println!("{id}");
+                    removed.push(id);
+                }
+                Err(e) => {
+                    code = rm_error(&a, &e).unwrap_or(code);
+                    break;
+                }
             }
         }
     }
     Ok(code)
+}
+
+/// Reports a failed removal; returns the exit code, or None when the error is ignored.
+fn rm_error(a: &RmArgs, e: &libvaina::Error) -> Option<i32> {
+    if (a.ignore || a.force) && is_not_found(e) {
+        return None;
+    }
+    eprintln!("Error: {e}");
+    Some(match e {
+        libvaina::Error::Container(ContainerError::NotFound(_)) => 1,
+        libvaina::Error::Container(ContainerError::RemoveRunning(_)) => 2,
+        _ => 125,
+    })
 }
 
 #[derive(Debug, Args)]

@@ -196,7 +196,10 @@ fn matches_filter(
         }
         "before" => find_created(val).is_some_and(|t| c.created < t),
         "since" => find_created(val).is_some_and(|t| c.created > t),
-        "health" => false,
+        // No healthchecks yet: every container is one "without a healthcheck", which `none`
+        // selects (Podman 5's meaning); healthy/unhealthy/starting, and any other value, which
+        // Podman also accepts without complaint, select nothing.
+        "health" => val == "none",
         "restart-policy" => {
             c.config.restart.name() == val || (val == "no" && c.config.restart.name().is_empty())
         }
