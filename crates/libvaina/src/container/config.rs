@@ -87,6 +87,9 @@ pub struct ContainerConfig {
     pub annotations: BTreeMap<String, String>,
     /// Overlay lower dirs, lowest first (the image's unpacked layers).
     pub layers: Vec<PathBuf>,
+    /// `--rootfs DIR`: the user's directory, bound as the root instead of the layers.
+    #[serde(default)]
+    pub rootfs: Option<PathBuf>,
     /// Path of the OCI runtime binary chosen at create time.
     #[serde(default)]
     pub runtime: String,

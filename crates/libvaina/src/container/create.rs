@@ -71,16 +71,13 @@ impl Engine {
             )
             .into());
         }
-        let img = self.lookup_image(image)?;
-        let image_name = img
-            .names
-            .iter()
-            .find(|n| n.as_str() == image || n.ends_with(&format!("/{image}")))
-            .or(img.names.first())
-            .cloned()
-            .unwrap_or_else(|| image.to_string());
-        let image_config = self.image_config(&img)?;
-        let layers = self.image_layer_dirs(&img)?;
+        let (image_id, image_name, image_config, layers) = match &opts.rootfs {
+            Some(dir) => {
+                super::rootfs::check_rootfs_dir(dir)?;
+                (String::new(), String::new(), Default::default(), Vec::new())
+            }
+            None => self.image_source(image)?,
+        };
         let runtime = self.runtime_choice()?.runtime;
         let conn = self.db()?.conn();
         let name = match &opts.name {
@@ -140,7 +137,7 @@ impl Engine {
                 &name,
                 &hostname,
                 &image_name,
-                &img.id,
+                &image_id,
             )?;
             let mut o = opts.clone();
             o.hostname = Some(hostname.clone());
@@ -148,7 +145,7 @@ impl Engine {
             input.files = file_list.clone();
             input.container_pids = joined.clone();
             // The generator reads the image's /etc/passwd and /etc/group from the rootfs.
-            super::rootfs::mount(&paths, &layers)?;
+            super::rootfs::mount(&paths, &layers, opts.rootfs.as_deref())?;
             // Volumes and binds: resolved (and new volumes filled) while the rootfs is mounted.
             let attached =
                 crate::volume::attach_for_container(self, &id, &o, &image_config, &paths.merged());
@@ -196,6 +193,7 @@ impl Engine {
                 labels: opts.labels.clone(),
                 annotations: opts.annotations.clone(),
                 layers: layers.clone(),
+                rootfs: opts.rootfs.clone(),
                 runtime: runtime.path.to_string_lossy().into_owned(),
                 stopped_by_user: false,
                 dependencies: dependencies.clone(),
@@ -203,7 +201,7 @@ impl Engine {
             let rec = ContainerRecord {
                 id: id.clone(),
                 name: name.clone(),
-                image_id: img.id.clone(),
+                image_id: image_id.clone(),
                 image_name: image_name.clone(),
                 state: ContainerState::Created,
                 pid: 0,
@@ -219,9 +217,36 @@ impl Engine {
         })();
         if made.is_err() {
             let _ = crate::volume::release_for_container(self, &id, true);
-            let _ = std::fs::remove_dir_all(&paths.dir);
+            // Never recurse into a mount left behind (with `--rootfs`, the user's directory).
+            if !super::rootfs::is_mounted(&paths.merged()) {
+                let _ = std::fs::remove_dir_all(&paths.dir);
+            }
         }
         made
+    }
+
+    /// The image a container is created from: its ID, the name the user meant, its config
+    /// and its layer directories.
+    fn image_source(
+        &self,
+        image: &str,
+    ) -> Result<(
+        String,
+        String,
+        oci_spec::image::ImageConfiguration,
+        Vec<std::path::PathBuf>,
+    )> {
+        let img = self.lookup_image(image)?;
+        let image_name = img
+            .names
+            .iter()
+            .find(|n| n.as_str() == image || n.ends_with(&format!("/{image}")))
+            .or(img.names.first())
+            .cloned()
+            .unwrap_or_else(|| image.to_string());
+        let image_config = self.image_config(&img)?;
+        let layers = self.image_layer_dirs(&img)?;
+        Ok((img.id, image_name, image_config, layers))
     }
 }
 

@@ -106,7 +106,7 @@ impl Engine {
             },
             "Image": rec.image_id,
             "ImageName": rec.image_name,
-            "Rootfs": "",
+            "Rootfs": rec.config.rootfs.as_deref().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default(),
             "Pod": "",
             "ResolvConfPath": userdata.join("resolv.conf"),
             "HostnamePath": userdata.join("hostname"),

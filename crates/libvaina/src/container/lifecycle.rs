@@ -433,6 +433,13 @@ impl Engine {
             }
         }
         rootfs::unmount(&paths)?;
+        // Never recurse into a mount: with `--rootfs` it would be the user's directory.
+        match std::fs::remove_dir(paths.merged()) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(crate::Error::io(paths.merged(), e))
+            }
+            _ => {}
+        }
         for d in [&paths.dir, &paths.run_dir] {
             match std::fs::remove_dir_all(d) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {

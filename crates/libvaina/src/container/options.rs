@@ -21,6 +21,8 @@ use std::path::PathBuf;
 pub struct CreateOptions {
     /// `--name`; generated (adjective_noun) when `None`.
     pub name: Option<String>,
+    /// `--rootfs`: the positional argument is this exploded directory, not an image.
+    pub rootfs: Option<PathBuf>,
     /// `--entrypoint`, already split; `Some(vec![])` clears the image's entrypoint.
     pub entrypoint: Option<Vec<String>>,
     /// The command after the image name; empty means the image's CMD.

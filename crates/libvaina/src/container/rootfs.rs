@@ -1,7 +1,8 @@
 //! The container's directories and its root filesystem: an overlay mount of the image's
 //! unpacked layers (lower, top layer first in `lowerdir`) with a per-container `upper` and
 //! `work` dir, mounted at `merged` while the container runs (by the monitor) and unmounted at
-//! cleanup.
+//! cleanup. A container made with `--rootfs DIR` has no layers: the user's directory is
+//! bind-mounted at `merged` instead, so writes land in it as with Podman.
 
 use super::ContainerError;
 use crate::store::StorePaths;
@@ -74,9 +75,17 @@ pub fn is_mounted(path: &Path) -> bool {
         .any(|l| l.split(' ').nth(4) == Some(&*p))
 }
 
-/// Mounts the overlay rootfs at `paths.merged()` (no-op when already mounted).
-pub fn mount(paths: &ContainerPaths, layers: &[PathBuf]) -> Result<PathBuf, ContainerError> {
+/// Mounts the overlay rootfs at `paths.merged()` (no-op when already mounted), or binds
+/// `rootfs` (the `--rootfs` directory) there.
+pub fn mount(
+    paths: &ContainerPaths,
+    layers: &[PathBuf],
+    rootfs: Option<&Path>,
+) -> Result<PathBuf, ContainerError> {
     let merged = paths.merged();
+    if let Some(dir) = rootfs {
+        return bind_dir(dir, &merged);
+    }
     for d in [paths.upper(), paths.work(), merged.clone()] {
         std::fs::create_dir_all(&d).map_err(|e| ContainerError::Mount {
             what: "creating",
@@ -118,6 +127,61 @@ pub fn mount(paths: &ContainerPaths, layers: &[PathBuf]) -> Result<PathBuf, Cont
         source,
     })?;
     Ok(merged)
+}
+
+/// Binds the user's directory at `merged` (recursively, private: nothing propagates back).
+fn bind_dir(dir: &Path, merged: &Path) -> Result<PathBuf, ContainerError> {
+    std::fs::create_dir_all(merged).map_err(|e| ContainerError::Mount {
+        what: "creating",
+        path: merged.to_path_buf(),
+        source: nix::Error::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+    })?;
+    if is_mounted(merged) {
+        return Ok(merged.to_path_buf());
+    }
+    check_rootfs_dir(dir)?;
+    let mount_err = |source| ContainerError::Mount {
+        what: "binding the rootfs directory at",
+        path: merged.to_path_buf(),
+        source,
+    };
+    nix::mount::mount(
+        Some(dir),
+        merged,
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .map_err(mount_err)?;
+    nix::mount::mount(
+        None::<&str>,
+        merged,
+        None::<&str>,
+        MsFlags::MS_PRIVATE | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .map_err(mount_err)?;
+    Ok(merged.to_path_buf())
+}
+
+/// A `--rootfs` path must be an existing directory (Podman's wording for a missing one).
+pub fn check_rootfs_dir(dir: &Path) -> Result<(), ContainerError> {
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(ContainerError::Invalid(format!(
+            "running container create option: {}: not a directory",
+            dir.display()
+        ))),
+        Err(e) => Err(ContainerError::Invalid(format!(
+            "running container create option: stat {}: {}",
+            dir.display(),
+            match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+                std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                _ => e.to_string(),
+            }
+        ))),
+    }
 }
 
 /// Unmounts the rootfs (no-op when not mounted).

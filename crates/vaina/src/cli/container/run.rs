@@ -27,10 +27,13 @@ pub struct RunArgs {
     /// Attach to STDIN, STDOUT or STDERR
     #[arg(short = 'a', long, value_name = "STREAM")]
     pub attach: Vec<String>,
+    /// The first argument is not an image but the rootfs to the exploded container
+    #[arg(long)]
+    pub rootfs: bool,
     /// Print help
     #[arg(long, action = ArgAction::Help)]
     pub help: Option<bool>,
-    /// The image to run
+    /// The image to run (with --rootfs: the directory to use as the root)
     pub image: String,
     /// The command and its arguments
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -70,7 +73,11 @@ fn create_from(
     a: &RunArgs,
 ) -> anyhow::Result<libvaina::container::ContainerRecord> {
     let defaults = ContainerDefaults::from_conf(engine.containers_conf()?)?;
-    let opts = a.flags.to_options(a.command.clone(), &defaults)?;
+    let mut opts = a.flags.to_options(a.command.clone(), &defaults)?;
+    if a.rootfs {
+        opts.rootfs =
+            Some(std::path::absolute(&a.image).unwrap_or_else(|_| a.image.clone().into()));
+    }
     if let Some(f) = &opts.cidfile {
         if f.exists() {
             anyhow::bail!(
@@ -88,7 +95,9 @@ fn create_from(
             }
         }
     }
-    pull_if_needed(engine, &a.image, opts.pull)?;
+    if !a.rootfs {
+        pull_if_needed(engine, &a.image, opts.pull)?;
+    }
     let rec = engine.create_container(&a.image, &opts)?;
     if let Some(f) = &opts.cidfile {
         std::fs::write(f, &rec.id).with_context(|| format!("writing {}", f.display()))?;
