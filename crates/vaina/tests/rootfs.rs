@@ -68,6 +68,13 @@ fn ps_and_inspect_show_no_image_and_rm_keeps_the_directory() {
         "{{.Image}}|{{.ImageName}}|{{.Rootfs}}",
     ]);
     assert_eq!(insp.trim(), format!("||{d}"));
+    // Podman: no diff (the directory is not a layer) and no commit.
+    assert_eq!(env.ok(["diff", "r1"]), "");
+    let err = env.fails(125, ["commit", "r1", "img"]);
+    assert_eq!(
+        err.lines().last(),
+        Some("Error: cannot commit a container that uses an exploded rootfs")
+    );
     env.ok(["start", "-a", "r1"]);
     env.ok(["rm", "r1"]);
     assert!(dir.join("bin/busybox").exists(), "rm deleted the directory");

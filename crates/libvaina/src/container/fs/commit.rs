@@ -166,6 +166,12 @@ impl Engine {
         opts: &CommitOptions,
     ) -> Result<ImageRecord> {
         let rec = self.lookup_container(name_or_id)?;
+        if rec.config.rootfs.is_some() {
+            return Err(crate::container::ContainerError::Invalid(
+                "cannot commit a container that uses an exploded rootfs".into(),
+            )
+            .into());
+        }
         let names = match name {
             Some(n) => vec![normalize_name(n)?],
             None => vec![],
