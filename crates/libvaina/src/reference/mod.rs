@@ -149,11 +149,6 @@ impl Reference {
             None => self.path.clone(),
         }
     }
-
-    /// The domain, defaulting to `docker.io` for short names (Docker's rule, for display only).
-    pub fn registry(&self) -> &str {
-        self.domain.as_deref().unwrap_or(DOCKER_DOMAIN)
-    }
 }
 
 impl fmt::Display for Reference {

@@ -3,7 +3,8 @@
 //!
 //! A blob is written to a temp file under `<layout>/blobs/.tmp`, hashed while it is written,
 //! verified against the expected digest and size, fsynced, then renamed into place: a blob that
-//! exists is always complete and correct. Leftover temp files are swept by [`BlobStore::sweep`].
+//! exists is always complete and correct. Leftover temp files are swept by the image store
+//! (only old ones: a concurrent pull may be writing the fresh ones).
 
 use super::{sync_dir, write_atomic, StoreError};
 use crate::digest::{Digest, DigestWriter};
@@ -182,18 +183,6 @@ impl BlobStore {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(StoreError::io(&p, e)),
             _ => Ok(()),
         }
-    }
-
-    /// Deletes temp files left by interrupted writes. Call with the store's write lock held.
-    pub fn sweep(&self) -> Result<(), StoreError> {
-        let dir = self.tmp_dir();
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Ok(());
-        };
-        for e in entries.flatten() {
-            let _ = std::fs::remove_file(e.path());
-        }
-        Ok(())
     }
 }
 

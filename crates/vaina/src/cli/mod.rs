@@ -4,7 +4,6 @@
 //! enum, flattened into [`Command`], and the glue that calls libvaina and prints the result.
 
 pub mod container;
-#[allow(dead_code)] // used by create/run as they land
 pub mod container_flags;
 pub mod container_fs;
 pub mod human;
@@ -18,7 +17,6 @@ pub mod network;
 pub mod output;
 pub mod progress;
 pub mod registry;
-#[allow(dead_code)] // called by pull/run/create as they land
 pub mod shortnames;
 pub mod system;
 pub mod system_maint;
@@ -91,7 +89,6 @@ pub struct GlobalOpts {
 
 impl GlobalOpts {
     /// Builds the engine for this invocation.
-    #[allow(dead_code)]
     pub fn engine(&self) -> anyhow::Result<Engine> {
         Ok(Engine::new(EngineOptions {
             root: self.root.clone(),

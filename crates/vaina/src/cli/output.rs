@@ -1,4 +1,3 @@
-#![allow(dead_code)] // the helpers are used by the command groups as they land
 //! Output as Podman prints it: aligned tables, `--format` Go templates (with Podman's helper
 //! functions), `json`, and `table` headers derived from the template.
 //!
