@@ -99,6 +99,9 @@ pub struct CreateFlags {
     /// Connect a container to a network
     #[arg(long, alias = "net", value_name = "NETWORK")]
     pub network: Option<String>,
+    /// Run container in an existing pod (`new:NAME` creates the pod first)
+    #[arg(long, value_name = "POD")]
+    pub pod: Option<String>,
     /// Run an init binary inside the container that forwards signals and reaps processes
     #[arg(long)]
     pub init: bool,
@@ -312,6 +315,8 @@ impl CreateFlags {
             uts: parse::namespace(self.uts.as_deref().unwrap_or(""))?,
             net: parse::network(self.network.as_deref().unwrap_or(""))?,
         };
+        o.pod = self.pod.clone();
+        o.network_set = self.network.is_some();
         if o.hostname.is_some() && o.namespaces.uts == NamespaceMode::Host {
             anyhow::bail!("invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration");
         }
