@@ -100,6 +100,9 @@ pub struct ContainerConfig {
     /// before it (`rm --depend` removes it first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<String>,
+    /// Network mode, networks, ports, DNS and hosts settings.
+    #[serde(default)]
+    pub network: super::net::ContainerNetwork,
 }
 
 #[cfg(test)]

@@ -369,6 +369,7 @@ impl Engine {
                         .get("metric")
                         .and_then(|m| m.parse().ok())
                         .unwrap_or(100 + position as u32),
+                    dns_enabled: n.dns_enabled,
                 };
                 let json = serde_json::to_string(&status)
                     .map_err(|e| NetworkError::Invalid(format!("encoding status: {e}")))?;
@@ -449,19 +450,35 @@ impl Engine {
     /// ports. Bridges stay until their network is removed (deleting a bridge costs the kernel
     /// ~50 ms, and the next container would create it again). Keeps going
     /// after errors and returns them all. A container without attachments is a no-op.
-    pub fn network_teardown(&mut self, container_id: &str) -> Result<()> {
+    pub fn network_teardown(&self, container_id: &str) -> Result<()> {
         let _lock = self.network_lock()?;
         let atts = self.network_attachments(container_id)?;
+        if atts.is_empty() {
+            return Ok(());
+        }
         let mut errors = Vec::new();
         let cid = container_id.to_string();
-        let released = self.db_mut()?.transaction(|tx| {
+        // Under the network lock, so a plain transaction on the shared connection is enough
+        // (and lets a dead monitor's cleanup run from `&self` lookups).
+        let released = (|| {
+            let tx = self
+                .db()?
+                .conn()
+                .unchecked_transaction()
+                .map_err(NetworkError::from)?;
             tx.execute(
                 "DELETE FROM network_attachments WHERE container_id = ?1",
                 [&cid],
-            )?;
-            ipam::release(tx, &cid, None)?;
-            ipam::release_ports(tx, &cid)?;
-            Ok::<_, NetworkError>(())
+            )
+            .map_err(NetworkError::from)?;
+            ipam::release(&tx, &cid, None)?;
+            ipam::release_ports(&tx, &cid)?;
+            tx.commit().map_err(NetworkError::from)?;
+            Ok::<_, crate::Error>(())
+        })()
+        .map_err(|e| match e {
+            crate::Error::Network(n) => n,
+            other => NetworkError::Command(other.to_string()),
         });
         if let Err(e) = released {
             errors.push(e);
