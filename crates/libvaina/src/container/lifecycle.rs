@@ -381,17 +381,6 @@ impl Engine {
         }
     }
 
-    /// Waits until the container is running (`wait --condition running`).
-    pub fn wait_running(&mut self, name_or_id: &str, interval: Duration) -> Result<i32> {
-        loop {
-            let rec = self.lookup_container(name_or_id)?;
-            if rec.state == ContainerState::Running {
-                return Ok(-1);
-            }
-            std::thread::sleep(interval);
-        }
-    }
-
     /// Gives a container a new name.
     pub fn rename_container(&mut self, name_or_id: &str, new_name: &str) -> Result<()> {
         super::names::validate(new_name)?;
