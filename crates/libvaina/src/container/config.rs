@@ -90,6 +90,9 @@ pub struct ContainerConfig {
     /// `--rootfs DIR`: the user's directory, bound as the root instead of the layers.
     #[serde(default)]
     pub rootfs: Option<PathBuf>,
+    /// `--rootfs DIR:O`: the directory is the overlay's lower dir (in `layers`), not bound.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rootfs_overlay: bool,
     /// Path of the OCI runtime binary chosen at create time.
     #[serde(default)]
     pub runtime: String,
@@ -100,6 +103,13 @@ pub struct ContainerConfig {
     /// before it (`rm --depend` removes it first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<String>,
+}
+
+impl ContainerConfig {
+    /// The directory bound as the root (`--rootfs DIR` without `:O`).
+    pub fn bind_rootfs(&self) -> Option<&std::path::Path> {
+        self.rootfs.as_deref().filter(|_| !self.rootfs_overlay)
+    }
 }
 
 #[cfg(test)]

@@ -306,7 +306,7 @@ fn create_once(
     cfg: &crate::container::ContainerConfig,
     passthrough: bool,
 ) -> Result<(stdio::ContainerIo, i64)> {
-    rootfs::mount(paths, &cfg.layers, cfg.rootfs.as_deref())?;
+    rootfs::mount(paths, &cfg.layers, cfg.bind_rootfs())?;
     crate::volume::mount_for_container(engine, id)?;
     // A leftover runtime state (a killed monitor) would make `create` fail.
     if rt.has_state(id) {

@@ -178,7 +178,11 @@ impl Engine {
         match self.lookup_container(name_or_id) {
             Ok(rec) => {
                 let paths = self.container_paths(&rec.id);
-                let mut v = changes(&paths.upper(), &rec.config.layers)?;
+                let mut v = if paths.is_vfs() {
+                    crate::container::vfs::changes(&paths.vfs_rootfs(), &rec.config.layers)?
+                } else {
+                    changes(&paths.upper(), &rec.config.layers)?
+                };
                 v.retain(|c| !CONTAINER_MOUNTS.contains(&c.path.as_str()));
                 Ok(v)
             }
