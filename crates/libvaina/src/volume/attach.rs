@@ -523,3 +523,19 @@ impl Engine {
             .collect()
     }
 }
+
+/// The host directories or files behind a container's volumes and bind mounts, as
+/// (destination, source) pairs, parents first (for `cp` on a stopped container; tmpfs
+/// mounts have no host side).
+pub(crate) fn host_mounts(engine: &Engine, id: &str) -> Result<Vec<(String, std::path::PathBuf)>> {
+    let mut v: Vec<(String, std::path::PathBuf)> = stored_mounts(engine, id)?
+        .into_iter()
+        .filter_map(|m| match m.source {
+            MountSource::Bind(p) => Some((m.destination, p)),
+            MountSource::Volume(Some(n)) => Some((m.destination, engine.volume_mountpoint(&n))),
+            _ => None,
+        })
+        .collect();
+    v.sort_by_key(|(d, _)| Path::new(d).components().count());
+    Ok(v)
+}

@@ -243,8 +243,10 @@ pub fn cp(g: &GlobalOpts, a: CpArgs) -> CmdResult {
         overwrite: a.overwrite,
     };
     match (split_ctr(&a.src), split_ctr(&a.dst)) {
-        (Some(_), Some(_)) => {
-            anyhow::bail!("copying from a container to another container is not supported")
+        (Some((from, src)), Some((to, dst))) => {
+            let src = if src.is_empty() { "/" } else { src };
+            let dst = if dst.is_empty() { "/" } else { dst };
+            engine.copy_between_containers(from, src, to, dst, &opts)?;
         }
         (None, None) => anyhow::bail!("name or ID cannot be empty"),
         (None, Some((ctr, path))) => {
