@@ -54,6 +54,8 @@ pub struct DiffArgs {
     #[arg(long)]
     pub format: Option<String>,
     pub name: String,
+    /// Compare with this container or image instead of the parent
+    pub other: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -143,7 +145,10 @@ fn unmount(g: &GlobalOpts, a: UnmountArgs) -> CmdResult {
 
 fn diff(g: &GlobalOpts, a: DiffArgs) -> CmdResult {
     let engine = g.engine()?;
-    let changes = engine.diff(&a.name)?;
+    let changes = match &a.other {
+        Some(o) => engine.diff_pair(&a.name, o)?,
+        None => engine.diff(&a.name)?,
+    };
     let mut out = std::io::stdout().lock();
     match a.format.as_deref().map(str::trim) {
         Some("json") => {
