@@ -84,8 +84,8 @@ impl Engine {
             None => self.image_source(image)?,
         };
         let bind_rootfs = opts.rootfs.as_deref().filter(|_| !opts.rootfs_overlay);
-        let vfs = opts.rootfs.is_none()
-            && self.graph_driver()? == crate::store::driver::GraphDriver::Vfs;
+        let vfs =
+            opts.rootfs.is_none() && self.graph_driver()? == crate::store::driver::GraphDriver::Vfs;
         let runtime = self.runtime_choice()?.runtime;
         let conn = self.db()?.conn();
         let name = match &opts.name {

@@ -112,7 +112,10 @@ fn configured(mode: Mode) -> Result<Option<String>, StoreError> {
 
 /// Whether an overlay mount with an upper dir works under `dir` (tried for real).
 pub fn overlay_works(dir: &Path) -> bool {
-    let Ok(t) = tempfile::Builder::new().prefix(".overlay-probe-").tempdir_in(dir) else {
+    let Ok(t) = tempfile::Builder::new()
+        .prefix(".overlay-probe-")
+        .tempdir_in(dir)
+    else {
         return false;
     };
     let [l, u, w, m] = ["l", "u", "w", "m"].map(|n| t.path().join(n));
@@ -142,7 +145,11 @@ pub fn overlay_works(dir: &Path) -> bool {
 }
 
 /// Chooses the store's driver (see the module docs) and records it.
-pub fn select(paths: &StorePaths, flag: Option<&str>, mode: Mode) -> Result<GraphDriver, StoreError> {
+pub fn select(
+    paths: &StorePaths,
+    flag: Option<&str>,
+    mode: Mode,
+) -> Result<GraphDriver, StoreError> {
     let wanted = match explicit(flag) {
         Some(w) => Some(w),
         None => configured(mode)?,

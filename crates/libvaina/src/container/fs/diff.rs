@@ -201,8 +201,7 @@ impl Engine {
     pub fn diff_pair(&self, a: &str, b: &str) -> Result<Vec<Change>> {
         let new = self.diff_side(a)?;
         let old = self.diff_side(b)?;
-        let any_container =
-            matches!(new, Side::Container(_)) || matches!(old, Side::Container(_));
+        let any_container = matches!(new, Side::Container(_)) || matches!(old, Side::Container(_));
         let lowers = match &old {
             Side::Container(g) => vec![g.path().to_path_buf()],
             Side::Image(l) => l.clone(),

@@ -283,7 +283,11 @@ pub fn mount(spec: &str) -> Result<UserMount> {
 }
 
 /// `--mount type=image,src=IMAGE,dst=PATH[,rw=true|false]`: read-only unless `rw=true`.
-fn image_mount(src: Option<String>, dst: String, rest: Vec<(String, Option<String>)>) -> Result<UserMount> {
+fn image_mount(
+    src: Option<String>,
+    dst: String,
+    rest: Vec<(String, Option<String>)>,
+) -> Result<UserMount> {
     let Some(name) = src.filter(|s| !s.is_empty()) else {
         return Err(invalid("must set source and destination for image volume"));
     };
