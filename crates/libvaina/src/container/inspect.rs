@@ -124,7 +124,7 @@ impl Engine {
             "AppArmorProfile": "",
             "EffectiveCaps": effective,
             "BoundingCaps": bounding,
-            "ExecIDs": [],
+            "ExecIDs": super::exec::list_sessions(&paths).into_iter().map(|s| s.id).collect::<Vec<_>>(),
             "GraphDriver": if paths.is_vfs() {
                 serde_json::json!({"Name": "vfs", "Data": null})
             } else {

@@ -73,6 +73,9 @@ pub enum ContainerError {
     /// `exec` into a container that is not running (Podman exits 255 here).
     #[error("can only create exec sessions on running containers: container state improper")]
     ExecNotRunning,
+    /// An exec session could not be set up (a bad user, no command): Podman exits 255.
+    #[error("{0}")]
+    ExecSetup(String),
     /// The monitor could not be started or reported a failure.
     #[error("container monitor: {0}")]
     Monitor(String),

@@ -13,6 +13,7 @@
 //! code and time, removes the container for `--rm`, and restarts it when the restart policy
 //! says so.
 
+pub mod exec;
 pub mod log;
 pub mod pump;
 pub mod stdio;
@@ -333,6 +334,7 @@ fn finish(
     code: i32,
 ) -> Result<bool> {
     let _ = rt.delete_exited(id);
+    crate::container::exec::clear_sessions(paths, std::time::Duration::from_secs(2));
     let unmounted = rootfs::unmount(paths);
     let volumes_unmounted = crate::volume::unmount_for_container(engine, id);
     let conn = engine.db()?.conn();
