@@ -40,6 +40,9 @@ pub struct CommitOptions {
     pub squash: bool,
     /// `--format docker` instead of OCI.
     pub docker: bool,
+    /// `--include-volumes`: the container's volume and bind mount destinations become image
+    /// volumes.
+    pub include_volumes: bool,
 }
 
 impl Default for CommitOptions {
@@ -51,6 +54,7 @@ impl Default for CommitOptions {
             pause: true,
             squash: false,
             docker: false,
+            include_volumes: false,
         }
     }
 }
@@ -306,6 +310,14 @@ impl Engine {
             if let Some(l) = l.as_object_mut() {
                 for (k, v) in &rc.labels {
                     l.insert(k.clone(), json!(v));
+                }
+            }
+        }
+        if opts.include_volumes {
+            let vols = c.entry("Volumes").or_insert_with(|| json!({}));
+            if let Some(v) = vols.as_object_mut() {
+                for (dest, _) in crate::volume::attach::host_mounts(self, &rec.id)? {
+                    v.insert(dest, json!({}));
                 }
             }
         }
