@@ -152,6 +152,18 @@ impl Engine {
             let mut input = SpecInput::new(&id, &o, &image_config, paths.merged());
             input.files = file_list.clone();
             input.container_pids = joined.clone();
+            if opts.namespaces.ipc == super::options::NamespaceMode::Shareable {
+                let shm = super::rootfs::shm_dir(&paths);
+                std::fs::create_dir_all(&shm).with_path(&shm)?;
+                input.shm_dir = Some(shm);
+            }
+            if let super::options::NamespaceMode::Container(other) = &opts.namespaces.ipc {
+                let o = self.lookup_container(other)?;
+                if o.config.shm_size.is_some() {
+                    let shm = super::rootfs::shm_dir(&self.container_paths(&o.id));
+                    input.container_shm.insert(other.clone(), shm);
+                }
+            }
             // The generator reads the image's /etc/passwd and /etc/group from the rootfs.
             if vfs {
                 super::vfs::populate(&paths.vfs_rootfs(), &layers)?;
@@ -209,6 +221,13 @@ impl Engine {
                 runtime: runtime.path.to_string_lossy().into_owned(),
                 stopped_by_user: false,
                 dependencies: dependencies.clone(),
+                shm_size: input
+                    .shm_dir
+                    .is_some()
+                    .then_some(match opts.resources.shm_size {
+                        0 => 64 << 20,
+                        n => n,
+                    }),
             };
             let rec = ContainerRecord {
                 id: id.clone(),

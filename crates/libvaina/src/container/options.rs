@@ -337,8 +337,12 @@ pub enum NamespaceMode {
     Container(String),
     /// A namespace file (`ns:PATH`).
     Path(PathBuf),
-    /// Network only: a new namespace with just loopback (`--network none`).
+    /// Network only: a new namespace with just loopback (`--network none`). IPC: a new
+    /// namespace without /dev/shm.
     None,
+    /// IPC only (Podman's default): a new namespace whose /dev/shm is a tmpfs vaina mounts
+    /// on the host (`userdata/shm`), so `--ipc container:NAME` can share it.
+    Shareable,
 }
 
 /// `--pid`, `--ipc`, `--uts`, `--network`.

@@ -205,8 +205,50 @@ pub fn check_rootfs_dir(dir: &Path) -> Result<(), ContainerError> {
     }
 }
 
-/// Unmounts the rootfs (no-op when not mounted).
+/// The container's host-side /dev/shm (Podman keeps it in the same place).
+pub fn shm_dir(paths: &ContainerPaths) -> PathBuf {
+    paths.dir.join("userdata").join("shm")
+}
+
+/// Mounts the container's host-side /dev/shm: a tmpfs of `size` bytes (no-op when mounted).
+pub fn mount_shm(paths: &ContainerPaths, size: u64) -> Result<(), ContainerError> {
+    let dir = shm_dir(paths);
+    if is_mounted(&dir) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| ContainerError::Invalid(format!("{}: {e}", dir.display())))?;
+    let data = format!("mode=1777,size={}k", size.div_ceil(1024));
+    nix::mount::mount(
+        Some("shm"),
+        &dir,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        Some(data.as_str()),
+    )
+    .map_err(|source| ContainerError::Mount {
+        what: "mounting /dev/shm at",
+        path: dir,
+        source,
+    })
+}
+
+/// Unmounts the rootfs and the host-side /dev/shm (no-op when not mounted).
 pub fn unmount(paths: &ContainerPaths) -> Result<(), ContainerError> {
+    let shm = shm_dir(paths);
+    while shm.exists() && is_mounted(&shm) {
+        match nix::mount::umount2(&shm, MntFlags::MNT_DETACH) {
+            Ok(()) => {}
+            Err(nix::Error::EINVAL) | Err(nix::Error::ENOENT) => break,
+            Err(source) => {
+                return Err(ContainerError::Mount {
+                    what: "unmounting",
+                    path: shm,
+                    source,
+                })
+            }
+        }
+    }
     let merged = paths.merged();
     while is_mounted(&merged) {
         // A lazy unmount: the mount leaves the namespace at once and the kernel finishes the

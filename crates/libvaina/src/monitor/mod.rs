@@ -308,6 +308,9 @@ fn create_once(
     passthrough: bool,
 ) -> Result<(stdio::ContainerIo, i64)> {
     rootfs::mount(paths, &cfg.layers, cfg.bind_rootfs())?;
+    if let Some(size) = cfg.shm_size {
+        rootfs::mount_shm(paths, size)?;
+    }
     crate::volume::mount_for_container(engine, id)?;
     // A leftover runtime state (a killed monitor) would make `create` fail.
     if rt.has_state(id) {
