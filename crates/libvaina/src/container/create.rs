@@ -74,10 +74,18 @@ impl Engine {
         let (image_id, image_name, image_config, layers) = match &opts.rootfs {
             Some(dir) => {
                 super::rootfs::check_rootfs_dir(dir)?;
-                (String::new(), String::new(), Default::default(), Vec::new())
+                let lower = if opts.rootfs_overlay {
+                    vec![dir.clone()]
+                } else {
+                    Vec::new()
+                };
+                (String::new(), String::new(), Default::default(), lower)
             }
             None => self.image_source(image)?,
         };
+        let bind_rootfs = opts.rootfs.as_deref().filter(|_| !opts.rootfs_overlay);
+        let vfs =
+            opts.rootfs.is_none() && self.graph_driver()? == crate::store::driver::GraphDriver::Vfs;
         let runtime = self.runtime_choice()?.runtime;
         let conn = self.db()?.conn();
         let name = match &opts.name {
@@ -157,7 +165,10 @@ impl Engine {
                 }
             }
             // The generator reads the image's /etc/passwd and /etc/group from the rootfs.
-            super::rootfs::mount(&paths, &layers, opts.rootfs.as_deref())?;
+            if vfs {
+                super::vfs::populate(&paths.vfs_rootfs(), &layers)?;
+            }
+            super::rootfs::mount(&paths, &layers, bind_rootfs)?;
             // Volumes and binds: resolved (and new volumes filled) while the rootfs is mounted.
             let attached =
                 crate::volume::attach_for_container(self, &id, &o, &image_config, &paths.merged());
@@ -206,6 +217,7 @@ impl Engine {
                 annotations: opts.annotations.clone(),
                 layers: layers.clone(),
                 rootfs: opts.rootfs.clone(),
+                rootfs_overlay: opts.rootfs_overlay,
                 runtime: runtime.path.to_string_lossy().into_owned(),
                 stopped_by_user: false,
                 dependencies: dependencies.clone(),

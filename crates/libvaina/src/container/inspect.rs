@@ -119,21 +119,25 @@ impl Engine {
             "PidFile": paths.pid_file(),
             "Name": rec.name,
             "RestartCount": rec.restart_count,
-            "Driver": "overlay",
+            "Driver": if paths.is_vfs() { "vfs" } else { "overlay" },
             "MountLabel": "",
             "ProcessLabel": "",
             "AppArmorProfile": "",
             "EffectiveCaps": effective,
             "BoundingCaps": bounding,
             "ExecIDs": super::exec::list_sessions(&paths).into_iter().map(|s| s.id).collect::<Vec<_>>(),
-            "GraphDriver": {
-                "Name": "overlay",
-                "Data": {
-                    "LowerDir": lower.join(":"),
-                    "MergedDir": paths.merged(),
-                    "UpperDir": paths.upper(),
-                    "WorkDir": paths.work()
-                }
+            "GraphDriver": if paths.is_vfs() {
+                serde_json::json!({"Name": "vfs", "Data": null})
+            } else {
+                serde_json::json!({
+                    "Name": "overlay",
+                    "Data": {
+                        "LowerDir": lower.join(":"),
+                        "MergedDir": paths.merged(),
+                        "UpperDir": paths.upper(),
+                        "WorkDir": paths.work()
+                    }
+                })
             },
             "Mounts": self.container_mounts_inspect(&rec.id),
             "Dependencies": rec.config.dependencies,

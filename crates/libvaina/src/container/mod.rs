@@ -25,6 +25,7 @@ pub mod rootfs;
 pub mod spec;
 pub mod stats;
 pub mod top;
+pub mod vfs;
 
 pub use config::ContainerConfig;
 pub use options::RestartPolicy;

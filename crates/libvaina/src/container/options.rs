@@ -23,6 +23,8 @@ pub struct CreateOptions {
     pub name: Option<String>,
     /// `--rootfs`: the positional argument is this exploded directory, not an image.
     pub rootfs: Option<PathBuf>,
+    /// `--rootfs DIR:O`: an overlay over the directory, which stays unchanged.
+    pub rootfs_overlay: bool,
     /// `--entrypoint`, already split; `Some(vec![])` clears the image's entrypoint.
     pub entrypoint: Option<Vec<String>>,
     /// The command after the image name; empty means the image's CMD.

@@ -2,7 +2,9 @@
 //! unpacked layers (lower, top layer first in `lowerdir`) with a per-container `upper` and
 //! `work` dir, mounted at `merged` while the container runs (by the monitor) and unmounted at
 //! cleanup. A container made with `--rootfs DIR` has no layers: the user's directory is
-//! bind-mounted at `merged` instead, so writes land in it as with Podman.
+//! bind-mounted at `merged` instead, so writes land in it as with Podman (with `DIR:O` the
+//! directory is the overlay's only lower dir instead). With the vfs driver the container's
+//! own copy of the layers (`<dir>/rootfs`, see [`super::vfs`]) is bound at `merged`.
 
 use super::ContainerError;
 use crate::store::StorePaths;
@@ -39,6 +41,22 @@ impl ContainerPaths {
     }
     pub fn merged(&self) -> PathBuf {
         self.dir.join("merged")
+    }
+    /// The vfs driver's copy of the image (absent for overlay containers).
+    pub fn vfs_rootfs(&self) -> PathBuf {
+        self.dir.join("rootfs")
+    }
+    /// What holds the container's own bytes: the vfs copy or the overlay upper dir.
+    pub fn writable_layer(&self) -> PathBuf {
+        if self.is_vfs() {
+            self.vfs_rootfs()
+        } else {
+            self.upper()
+        }
+    }
+    /// Whether the container was made by the vfs driver.
+    pub fn is_vfs(&self) -> bool {
+        self.vfs_rootfs().is_dir()
     }
     pub fn default_log(&self) -> PathBuf {
         self.dir.join("ctr.log")
@@ -85,6 +103,9 @@ pub fn mount(
     let merged = paths.merged();
     if let Some(dir) = rootfs {
         return bind_dir(dir, &merged);
+    }
+    if paths.is_vfs() {
+        return bind_dir(&paths.vfs_rootfs(), &merged);
     }
     for d in [paths.upper(), paths.work(), merged.clone()] {
         std::fs::create_dir_all(&d).map_err(|e| ContainerError::Mount {

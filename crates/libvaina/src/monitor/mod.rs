@@ -307,7 +307,7 @@ fn create_once(
     cfg: &crate::container::ContainerConfig,
     passthrough: bool,
 ) -> Result<(stdio::ContainerIo, i64)> {
-    rootfs::mount(paths, &cfg.layers, cfg.rootfs.as_deref())?;
+    rootfs::mount(paths, &cfg.layers, cfg.bind_rootfs())?;
     if let Some(size) = cfg.shm_size {
         rootfs::mount_shm(paths, size)?;
     }

@@ -66,7 +66,7 @@ fn collect(
             ))
         })?;
         for mut m in stored_mounts(engine, &rec.id)? {
-            if matches!(m.source, MountSource::Tmpfs)
+            if matches!(m.source, MountSource::Tmpfs | MountSource::Image { .. })
                 || all.iter().any(|o| o.destination == m.destination)
             {
                 continue;
@@ -138,6 +138,14 @@ pub fn attach_for_container(
                     VolumeError::Invalid(format!("statfs {}: {}", src.display(), errno_text(&e)))
                 })?;
             }
+            MountSource::Image { name, .. } => {
+                engine.lookup_image(name).map_err(|e| {
+                    VolumeError::Invalid(format!(
+                        "creating image volume {name:?}:{:?}: {e}",
+                        m.destination
+                    ))
+                })?;
+            }
             MountSource::Volume(Some(n)) if !super::valid_name(n) => {
                 return Err(VolumeError::Invalid(format!(
                     "creating named volume {n:?}: {}",
@@ -155,7 +163,17 @@ pub fn attach_for_container(
         None
     };
     let conn = engine.db()?.conn();
-    for m in &mut mounts {
+    let image_mounts = engine.container_paths(id).dir.join("image-mounts");
+    for (i, m) in mounts.iter_mut().enumerate() {
+        if let MountSource::Image { name, layers, dir } = &mut m.source {
+            let img = engine.lookup_image(name)?;
+            *layers = engine.image_layer_dirs(&img)?;
+            *dir = image_mounts.join(i.to_string());
+            for d in [dir.join("upper"), dir.join("work")] {
+                std::fs::create_dir_all(&d).with_path(&d)?;
+            }
+            continue;
+        }
         let MountSource::Volume(name) = &m.source else {
             continue;
         };
@@ -215,6 +233,19 @@ fn runtime_mount(engine: &Engine, m: &UserMount) -> Result<Mount> {
             engine.volume_mountpoint(n.as_deref().unwrap_or_default()),
         ),
         MountSource::Tmpfs => ("tmpfs", "tmpfs".into()),
+        MountSource::Image { layers, dir, .. } => {
+            // An overlay the runtime mounts in the container's namespace: nothing to mount
+            // or unmount on the host.
+            let lower: Vec<String> = layers
+                .iter()
+                .rev()
+                .map(|p| p.to_string_lossy().replace(':', "\\:"))
+                .collect();
+            options.push(format!("lowerdir={}", lower.join(":")));
+            options.push(format!("upperdir={}", dir.join("upper").display()));
+            options.push(format!("workdir={}", dir.join("work").display()));
+            ("overlay", "overlay".into())
+        }
     };
     if typ == "bind" {
         options.push(if has("bind") { "bind" } else { "rbind" }.into());
@@ -231,6 +262,7 @@ fn runtime_mount(engine: &Engine, m: &UserMount) -> Result<Mount> {
         MountSource::Bind(_) => &[],
         MountSource::Volume(_) => &[("nosuid", "suid"), ("nodev", "dev")],
         MountSource::Tmpfs => &[("nosuid", "suid"), ("nodev", "dev"), ("noexec", "exec")],
+        MountSource::Image { .. } => &[("nosuid", "suid"), ("nodev", "dev")],
     };
     for (flag, opposite) in defaults {
         if !has(opposite) && !has(flag) {
@@ -476,6 +508,7 @@ impl Engine {
                     .into_iter()
                     .filter(|o| {
                         !matches!(o.as_str(), "ro" | "rw")
+                            && !o.contains("dir=")
                             && !o.ends_with("private")
                             && !o.ends_with("shared")
                             && !o.ends_with("slave")
@@ -493,7 +526,7 @@ impl Engine {
                     })
                     .cloned()
                     .unwrap_or_else(|| match m.source {
-                        MountSource::Tmpfs => String::new(),
+                        MountSource::Tmpfs | MountSource::Image { .. } => String::new(),
                         _ => "rprivate".into(),
                     });
                 let (typ, name, source, driver) = match &m.source {
@@ -504,6 +537,7 @@ impl Engine {
                         ("volume", n, src, "local")
                     }
                     MountSource::Tmpfs => ("tmpfs", String::new(), "tmpfs".into(), ""),
+                    MountSource::Image { name, .. } => ("image", String::new(), name.clone(), ""),
                 };
                 let mut v = serde_json::json!({ "Type": typ });
                 if !name.is_empty() {
@@ -522,4 +556,20 @@ impl Engine {
             })
             .collect()
     }
+}
+
+/// The host directories or files behind a container's volumes and bind mounts, as
+/// (destination, source) pairs, parents first (for `cp` on a stopped container; tmpfs
+/// mounts have no host side).
+pub(crate) fn host_mounts(engine: &Engine, id: &str) -> Result<Vec<(String, std::path::PathBuf)>> {
+    let mut v: Vec<(String, std::path::PathBuf)> = stored_mounts(engine, id)?
+        .into_iter()
+        .filter_map(|m| match m.source {
+            MountSource::Bind(p) => Some((m.destination, p)),
+            MountSource::Volume(Some(n)) => Some((m.destination, engine.volume_mountpoint(&n))),
+            _ => None,
+        })
+        .collect();
+    v.sort_by_key(|(d, _)| Path::new(d).components().count());
+    Ok(v)
 }

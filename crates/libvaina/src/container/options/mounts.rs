@@ -14,6 +14,15 @@ pub enum MountSource {
     Volume(Option<String>),
     /// A fresh tmpfs.
     Tmpfs,
+    /// An image's root filesystem (`--mount type=image`): an overlay of its `layers` (lowest
+    /// first) with an upper and work dir under `dir`, both filled in at create time.
+    Image {
+        name: String,
+        #[serde(default)]
+        layers: Vec<PathBuf>,
+        #[serde(default)]
+        dir: PathBuf,
+    },
 }
 
 /// One user mount, as the flags describe it.
@@ -224,7 +233,9 @@ pub fn mount(spec: &str) -> Result<UserMount> {
             }
             MountSource::Tmpfs
         }
-        "image" => return Err(invalid("--mount type=image is not supported by vaina yet")),
+        "image" => {
+            return image_mount(src, dst, rest);
+        }
         other => return Err(invalid(format!("invalid filesystem type {other:?}"))),
     };
     if let MountSource::Bind(p) = &source {
@@ -265,6 +276,33 @@ pub fn mount(spec: &str) -> Result<UserMount> {
                 None => return Err(bad_option(&k)),
             },
             ("tmpfs", "tmpcopyup" | "notmpcopyup") => {}
+            _ => return Err(bad_option(&k)),
+        }
+    }
+    Ok(m)
+}
+
+/// `--mount type=image,src=IMAGE,dst=PATH[,rw=true|false]`: read-only unless `rw=true`.
+fn image_mount(
+    src: Option<String>,
+    dst: String,
+    rest: Vec<(String, Option<String>)>,
+) -> Result<UserMount> {
+    let Some(name) = src.filter(|s| !s.is_empty()) else {
+        return Err(invalid("must set source and destination for image volume"));
+    };
+    let mut m = UserMount::new(
+        MountSource::Image {
+            name,
+            layers: Vec::new(),
+            dir: PathBuf::new(),
+        },
+        &dst,
+    );
+    m.read_only = true;
+    for (k, v) in rest {
+        match k.as_str() {
+            "rw" | "readwrite" => m.read_only = !bool_value(v.as_deref())?,
             _ => return Err(bad_option(&k)),
         }
     }

@@ -75,8 +75,15 @@ fn create_from(
     let defaults = ContainerDefaults::from_conf(engine.containers_conf()?)?;
     let mut opts = a.flags.to_options(a.command.clone(), &defaults)?;
     if a.rootfs {
-        opts.rootfs =
-            Some(std::path::absolute(&a.image).unwrap_or_else(|_| a.image.clone().into()));
+        // `DIR:O`: an overlay over the directory (when DIR itself does not end in `:O`).
+        let dir = match a.image.strip_suffix(":O") {
+            Some(d) if !std::path::Path::new(&a.image).exists() => {
+                opts.rootfs_overlay = true;
+                d
+            }
+            _ => a.image.as_str(),
+        };
+        opts.rootfs = Some(std::path::absolute(dir).unwrap_or_else(|_| dir.into()));
     }
     if let Some(f) = &opts.cidfile {
         if f.exists() {
