@@ -385,3 +385,26 @@ fn cp_between_containers_and_diff_of_two() {
     env.ok(["volume", "rm", "shared"]);
     assert_eq!(env.ok(["mount"]), "");
 }
+
+#[test]
+fn overlay_volumes_start_from_their_source_each_time() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    let src = env.dir.path().join("ovsrc");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("f"), "orig\n").unwrap();
+    let spec = format!("{}:/o:O", src.display());
+    let script = "cat /o/f; echo new > /o/f; echo x > /o/g; ls /o";
+    let o = env.ok(["run", "--name", "ov", "-v", &spec, img, "sh", "-c", script]);
+    assert_eq!(o, "orig\nf\ng\n");
+    // Changes are dropped at the next start; the source is never written.
+    assert_eq!(env.ok(["start", "-a", "ov"]), "orig\nf\ng\n");
+    assert_eq!(std::fs::read_to_string(src.join("f")).unwrap(), "orig\n");
+    assert!(!src.join("g").exists());
+    // A named volume as the lower dir stays unchanged too.
+    env.ok(["run", "--rm", "-v", "nv:/o:O", img, "touch", "/o/z"]);
+    assert_eq!(env.ok(["run", "--rm", "-v", "nv:/o", img, "ls", "/o"]), "");
+    env.ok(["rm", "ov"]);
+    env.ok(["volume", "rm", "nv"]);
+}

@@ -501,6 +501,7 @@ fn bad_mount_inputs_leave_store_unchanged() {
             "creating image volume \"localhost/nosuch\":\"/x\": localhost/nosuch: image not known",
         ),
         (&["--mount", "type=image,dst=/x"], "must set source and destination for image volume"),
+        (&["-v", "/tmp:/x:O,ro"], "can't use 'O' with other options"),
         (&["--mount", "type=image,src=localhost/bb,dst=/x,foo=bar"], "foo: invalid mount option"),
         (
             &["--volumes-from", "nope"],

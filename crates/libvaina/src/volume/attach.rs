@@ -74,6 +74,13 @@ fn collect(
             if let Some(ro) = ro {
                 m.read_only = *ro;
             }
+            // An `:O` mount gets its own upper dir in this container.
+            let before = m.options.len();
+            m.options
+                .retain(|o| !o.starts_with("upperdir=") && !o.starts_with("workdir="));
+            if m.options.len() != before {
+                m.options.push("O".into());
+            }
             all.push(m);
         }
     }
@@ -202,6 +209,21 @@ pub fn attach_for_container(
             record::clear_copy_up(conn, &name)?;
         }
     }
+    // `:O` mounts: an upper and work dir of the container's over the source.
+    let overlays = engine.container_paths(id).dir.join("overlay-volumes");
+    for (i, m) in mounts.iter_mut().enumerate() {
+        if let Some(pos) = m.options.iter().position(|o| o == "O") {
+            let d = overlays.join(i.to_string());
+            for sub in ["upper", "work"] {
+                std::fs::create_dir_all(d.join(sub)).with_path(d.join(sub))?;
+            }
+            m.options.remove(pos);
+            m.options
+                .push(format!("upperdir={}", d.join("upper").display()));
+            m.options
+                .push(format!("workdir={}", d.join("work").display()));
+        }
+    }
     if let Some((uid, gid)) = chown_to {
         for m in mounts.iter().filter(|m| m.chown) {
             match &m.source {
@@ -246,6 +268,16 @@ fn runtime_mount(engine: &Engine, m: &UserMount) -> Result<Mount> {
             options.push(format!("workdir={}", dir.join("work").display()));
             ("overlay", "overlay".into())
         }
+    };
+    // `:O`: an overlay with the source as its lower dir; its changes are dropped at each
+    // start ([`mount_for_container`]).
+    let overlay = m.options.iter().any(|o| o.starts_with("upperdir="));
+    let (typ, source) = if overlay {
+        let lower = source.to_string_lossy().replace(':', "\\:");
+        options.push(format!("lowerdir={lower}"));
+        ("overlay", "overlay".into())
+    } else {
+        (typ, source)
     };
     if typ == "bind" {
         options.push(if has("bind") { "bind" } else { "rbind" }.into());
@@ -372,6 +404,21 @@ fn release_mount(engine: &Engine, name: &str) -> Result<()> {
 /// Mounts the mount-backed volumes of container `id` (before the runtime creates it); the
 /// first user mounts the device, later users count. Nothing stays counted on failure.
 pub fn mount_for_container(engine: &Engine, id: &str) -> Result<()> {
+    // `:O` volumes start from their source again at each start, as in Podman.
+    for m in stored_mounts(engine, id)? {
+        for o in &m.options {
+            if let Some(d) = o
+                .strip_prefix("upperdir=")
+                .or_else(|| o.strip_prefix("workdir="))
+            {
+                let d = Path::new(d);
+                if d.starts_with(engine.container_paths(id).dir) {
+                    let _ = std::fs::remove_dir_all(d);
+                    std::fs::create_dir_all(d).with_path(d)?;
+                }
+            }
+        }
+    }
     let marker = mounted_marker(engine, id);
     if marker.exists() {
         return Ok(());
@@ -564,6 +611,7 @@ impl Engine {
 pub(crate) fn host_mounts(engine: &Engine, id: &str) -> Result<Vec<(String, std::path::PathBuf)>> {
     let mut v: Vec<(String, std::path::PathBuf)> = stored_mounts(engine, id)?
         .into_iter()
+        .filter(|m| !m.options.iter().any(|o| o.starts_with("upperdir=")))
         .filter_map(|m| match m.source {
             MountSource::Bind(p) => Some((m.destination, p)),
             MountSource::Volume(Some(n)) => Some((m.destination, engine.volume_mountpoint(&n))),

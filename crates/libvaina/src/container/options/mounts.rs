@@ -105,13 +105,17 @@ fn volume_options(m: &mut UserMount, opts: &str) -> Result<()> {
             label.join(", ")
         )));
     }
+    if list.contains(&"O") && list.len() > 1 {
+        return Err(invalid("can't use 'O' with other options"));
+    }
     for o in list {
         match o {
             "ro" => m.read_only = true,
             "rw" => m.read_only = false,
             // SELinux relabelling: accepted and ignored (vaina does not label).
             "z" | "Z" => {}
-            "O" => return Err(invalid("overlay volumes (O) are not supported by vaina")),
+            // An overlay over the source; the volume module gives it an upper dir.
+            "O" => m.options.push("O".into()),
             "U" => m.chown = true,
             "nocopy" => m.no_copy = true,
             "copy" => m.no_copy = false,
