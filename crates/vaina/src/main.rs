@@ -89,6 +89,7 @@ fn libvaina_exit_code(e: &libvaina::Error) -> i32 {
         libvaina::Error::Runtime(libvaina::runtime::RuntimeError::PermissionDenied { .. }) => 126,
         // Podman exits 255 for an exec into a container that is not running.
         libvaina::Error::Container(libvaina::container::ContainerError::ExecNotRunning) => 255,
+        libvaina::Error::Container(libvaina::container::ContainerError::ExecSetup(_)) => 255,
         _ => 125,
     }
 }

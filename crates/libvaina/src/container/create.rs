@@ -74,10 +74,18 @@ impl Engine {
         let (image_id, image_name, image_config, layers) = match &opts.rootfs {
             Some(dir) => {
                 super::rootfs::check_rootfs_dir(dir)?;
-                (String::new(), String::new(), Default::default(), Vec::new())
+                let lower = if opts.rootfs_overlay {
+                    vec![dir.clone()]
+                } else {
+                    Vec::new()
+                };
+                (String::new(), String::new(), Default::default(), lower)
             }
             None => self.image_source(image)?,
         };
+        let bind_rootfs = opts.rootfs.as_deref().filter(|_| !opts.rootfs_overlay);
+        let vfs =
+            opts.rootfs.is_none() && self.graph_driver()? == crate::store::driver::GraphDriver::Vfs;
         let runtime = self.runtime_choice()?.runtime;
         let conn = self.db()?.conn();
         let name = match &opts.name {
@@ -198,8 +206,23 @@ impl Engine {
                 input.network_namespace = Some(super::net::netns_path(&self.paths.runroot, &id));
             }
             input.container_pids = joined.clone();
+            if opts.namespaces.ipc == super::options::NamespaceMode::Shareable {
+                let shm = super::rootfs::shm_dir(&paths);
+                std::fs::create_dir_all(&shm).with_path(&shm)?;
+                input.shm_dir = Some(shm);
+            }
+            if let super::options::NamespaceMode::Container(other) = &opts.namespaces.ipc {
+                let o = self.lookup_container(other)?;
+                if o.config.shm_size.is_some() {
+                    let shm = super::rootfs::shm_dir(&self.container_paths(&o.id));
+                    input.container_shm.insert(other.clone(), shm);
+                }
+            }
             // The generator reads the image's /etc/passwd and /etc/group from the rootfs.
-            super::rootfs::mount(&paths, &layers, opts.rootfs.as_deref())?;
+            if vfs {
+                super::vfs::populate(&paths.vfs_rootfs(), &layers)?;
+            }
+            super::rootfs::mount(&paths, &layers, bind_rootfs)?;
             // Volumes and binds: resolved (and new volumes filled) while the rootfs is mounted.
             let attached =
                 crate::volume::attach_for_container(self, &id, &o, &image_config, &paths.merged());
@@ -248,10 +271,18 @@ impl Engine {
                 annotations: opts.annotations.clone(),
                 layers: layers.clone(),
                 rootfs: opts.rootfs.clone(),
+                rootfs_overlay: opts.rootfs_overlay,
                 runtime: runtime.path.to_string_lossy().into_owned(),
                 stopped_by_user: false,
                 dependencies: dependencies.clone(),
                 network: netcfg.clone(),
+                shm_size: input
+                    .shm_dir
+                    .is_some()
+                    .then_some(match opts.resources.shm_size {
+                        0 => 64 << 20,
+                        n => n,
+                    }),
             };
             let rec = ContainerRecord {
                 id: id.clone(),

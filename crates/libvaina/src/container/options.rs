@@ -23,6 +23,8 @@ pub struct CreateOptions {
     pub name: Option<String>,
     /// `--rootfs`: the positional argument is this exploded directory, not an image.
     pub rootfs: Option<PathBuf>,
+    /// `--rootfs DIR:O`: an overlay over the directory, which stays unchanged.
+    pub rootfs_overlay: bool,
     /// `--entrypoint`, already split; `Some(vec![])` clears the image's entrypoint.
     pub entrypoint: Option<Vec<String>>,
     /// The command after the image name; empty means the image's CMD.
@@ -347,8 +349,12 @@ pub enum NamespaceMode {
     Container(String),
     /// A namespace file (`ns:PATH`).
     Path(PathBuf),
-    /// Network only: a new namespace with just loopback (`--network none`).
+    /// Network only: a new namespace with just loopback (`--network none`). IPC: a new
+    /// namespace without /dev/shm.
     None,
+    /// IPC only (Podman's default): a new namespace whose /dev/shm is a tmpfs vaina mounts
+    /// on the host (`userdata/shm`), so `--ipc container:NAME` can share it.
+    Shareable,
 }
 
 /// `--pid`, `--ipc`, `--uts`, `--network`.

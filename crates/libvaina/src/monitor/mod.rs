@@ -13,6 +13,7 @@
 //! code and time, removes the container for `--rm`, and restarts it when the restart policy
 //! says so.
 
+pub mod exec;
 pub mod log;
 pub mod pump;
 pub mod stdio;
@@ -323,7 +324,10 @@ fn create_once(
     cfg: &crate::container::ContainerConfig,
     passthrough: bool,
 ) -> Result<(stdio::ContainerIo, i64)> {
-    rootfs::mount(paths, &cfg.layers, cfg.rootfs.as_deref())?;
+    rootfs::mount(paths, &cfg.layers, cfg.bind_rootfs())?;
+    if let Some(size) = cfg.shm_size {
+        rootfs::mount_shm(paths, size)?;
+    }
     crate::volume::mount_for_container(engine, id)?;
     // The network namespace and its interfaces exist before the runtime joins them.
     let rec = record::get(engine.db()?.conn(), id)?
@@ -354,6 +358,7 @@ fn finish(
     code: i32,
 ) -> Result<bool> {
     let _ = rt.delete_exited(id);
+    crate::container::exec::clear_sessions(paths, std::time::Duration::from_secs(2));
     if let Err(e) = engine.container_network_down(id) {
         ::log::warn!("network teardown of {id}: {e}");
     }

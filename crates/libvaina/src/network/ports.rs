@@ -214,7 +214,7 @@ mod tests {
         );
         assert_eq!(
             parse_publish("65536:80").unwrap_err().to_string(),
-            "port numbers must be between 1 and 65535 (inclusive), got 65536"
+            "parsing host port: port numbers must be between 1 and 65535 (inclusive), got 65536"
         );
     }
 

@@ -165,7 +165,7 @@ impl Engine {
         }
         let volumes = self.volume_list().unwrap_or_default();
         for c in &containers {
-            let upper = self.container_paths(&c.id).upper();
+            let upper = self.container_paths(&c.id).writable_layer();
             let local_volumes = volumes
                 .iter()
                 .filter(|v| {
@@ -204,7 +204,7 @@ impl Engine {
             if c.state.is_active() {
                 continue;
             }
-            let size = dir_size(&self.container_paths(&c.id).upper());
+            let size = dir_size(&self.container_paths(&c.id).writable_layer());
             // Newest first, so dependents go before their dependencies; a stopped container
             // that a running one depends on stays.
             let id = match self.remove_container(&c.id, false, None) {

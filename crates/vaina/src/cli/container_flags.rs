@@ -344,7 +344,7 @@ impl CreateFlags {
             .collect::<Result<_, _>>()?;
         o.namespaces = NamespaceOptions {
             pid: parse::namespace(self.pid.as_deref().unwrap_or(""))?,
-            ipc: parse::namespace(self.ipc.as_deref().unwrap_or(""))?,
+            ipc: parse::ipc_namespace(self.ipc.as_deref().unwrap_or(""))?,
             uts: parse::namespace(self.uts.as_deref().unwrap_or(""))?,
             net: parse::network(
                 self.network

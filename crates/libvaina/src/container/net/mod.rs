@@ -155,7 +155,7 @@ impl Engine {
             NetworkError::Invalid(format!("{m}: invalid argument")).into()
         };
         let mode = match net_mode {
-            M::Private => "bridge".to_string(),
+            M::Private | M::Shareable => "bridge".to_string(),
             M::None => "none".to_string(),
             M::Host => "host".to_string(),
             M::Container(_) => format!("container:{}", joined.unwrap_or_default()),
