@@ -23,6 +23,21 @@ macro_rules! require_net {
     };
 }
 
+/// `GET /` from 127.0.0.1:`port`; the response, or empty on any error.
+fn http_get(port: u16) -> String {
+    use std::io::{Read, Write};
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let Ok(mut s) = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2))
+    else {
+        return String::new();
+    };
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    let _ = s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
 fn sh(cmd: &str) -> String {
     let out = Command::new("sh").arg("-c").arg(cmd).output().expect("sh");
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -232,7 +247,7 @@ fn published_port_answers_on_loopback_and_port_lists_it() {
     ]);
     let mut body = String::new();
     for _ in 0..50 {
-        body = sh(&format!("wget -q -O- -T 2 http://127.0.0.1:{port}/ 2>/dev/null || busybox wget -q -O- -T 2 http://127.0.0.1:{port}/"));
+        body = http_get(port);
         if body.contains("published") {
             break;
         }
@@ -566,4 +581,151 @@ fn bad_inputs_change_nothing() {
     assert!(err.contains("port 29999/tcp is already allocated"), "{err}");
     let err = t.env.fails(125, ["network", "rm", &t.name]);
     assert!(err.contains("network is being used"), "{err}");
+}
+
+/// PIDs of processes whose command line has every one of `words`.
+fn pids_with(words: &[&str]) -> Vec<i32> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if words.iter().all(|w| cmd.contains(w)) {
+            v.push(pid);
+        }
+    }
+    v
+}
+
+#[test]
+fn teardown_after_kill_dead_monitor_and_cleanup() {
+    require_net!();
+    let t = Net::new(9, &[]);
+    let img = t.env.busybox_image();
+    let id = t.run_d(&[
+        "--network",
+        &t.name,
+        "-p",
+        "127.0.0.1:29998:80",
+        img,
+        "sleep",
+        "60",
+    ]);
+    let pid = t.inspect(&id)["State"]["Pid"].as_i64().unwrap() as i32;
+    // kill -9 of the container: its monitor tears the network down.
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL).unwrap();
+    assert_eq!(t.env.ok(["wait", &id]).trim(), "137");
+    assert!(t.leftovers_of(&id).is_empty(), "{:?}", t.leftovers_of(&id));
+    assert_eq!(t.leases(), 0);
+    assert!(t.netns_dir_entries().is_empty());
+    // A restart sets it up again.
+    t.env.ok(["start", &id]);
+    assert_eq!(t.leases(), 1);
+    assert_eq!(t.env.ok(["port", &id, "80"]).trim(), "127.0.0.1:29998");
+    // The monitor and the container die: the next command notices and tears down.
+    let pid = t.inspect(&id)["State"]["Pid"].as_i64().unwrap() as i32;
+    for m in pids_with(&["monitor", &id]) {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(m), nix::sys::signal::SIGKILL).unwrap();
+    }
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL).unwrap();
+    let mut state = String::new();
+    for _ in 0..100 {
+        state = t.env.ok(["inspect", "--format", "{{.State.Status}}", &id]);
+        if state.trim() == "exited" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(state.trim(), "exited");
+    assert!(t.leftovers_of(&id).is_empty(), "{:?}", t.leftovers_of(&id));
+    assert_eq!(t.leases(), 0);
+    assert!(t.netns_dir_entries().is_empty());
+    t.env.ok(["container", "cleanup", &id]);
+    // `rm -f` of a running container tears down too (checked by the drop of `t`).
+    t.env.ok(["start", &id]);
+}
+
+/// Runs `system reset -f` when dropped, also after a failed assertion.
+struct Reset(TestEnv);
+
+impl Drop for Reset {
+    fn drop(&mut self) {
+        let _ = self.0.run(["system", "reset", "-f"]);
+    }
+}
+
+/// The default network (`vaina`, bridge `vaina0`, shared by every store on the host; each
+/// store's default network has its own subnet). `system reset` takes this store's part away.
+#[test]
+fn default_network_and_its_reset() {
+    require_net!();
+    let env = Reset(TestEnv::new());
+    let env = &env.0;
+    env.set_containers_conf(""); // no `netns = "none"`: the default network
+    let img = env.busybox_image();
+    let out = env.ok([
+        "run",
+        "--rm",
+        "--name",
+        "d1",
+        img,
+        "sh",
+        "-c",
+        "cat /etc/resolv.conf /etc/hosts; ip -o -4 addr show eth0",
+    ]);
+    assert!(!out.contains("dns.podman"), "{out}");
+    let subnet_ip = out
+        .lines()
+        .find(|l| l.contains("eth0") && l.contains("inet "))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .unwrap()
+        .to_string();
+    let ip = subnet_ip.split('/').next().unwrap();
+    assert!(
+        out.contains(&format!("{ip}\t")) && out.contains(" d1\n"),
+        "{out}"
+    );
+    let net: Value = serde_json::from_str(&env.ok(["network", "inspect", "vaina"])).unwrap();
+    let subnet = net[0]["subnets"][0]["subnet"].as_str().unwrap().to_string();
+    let gateway = net[0]["subnets"][0]["gateway"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(net[0]["network_interface"], "vaina0");
+    assert!(sh("ip -o -4 addr show vaina0").contains(&format!("{gateway}/")));
+    let port = 30000 + (std::process::id() % 20000) as u16;
+    let id = env
+        .ok([
+            "run",
+            "-d",
+            "-p",
+            &format!("127.0.0.1:{port}:80"),
+            img,
+            "sh",
+            "-c",
+            "mkdir /w && echo on-default > /w/index.html && exec httpd -f -p 80 -h /w",
+        ])
+        .trim()
+        .to_string();
+    let mut body = String::new();
+    for _ in 0..50 {
+        body = http_get(port);
+        if body.contains("on-default") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(body.contains("on-default"), "no answer on 127.0.0.1:{port}");
+    let i: Value = serde_json::from_str(&env.ok(["inspect", &id])).unwrap();
+    assert_eq!(
+        i[0]["NetworkSettings"]["Networks"]["vaina"]["Gateway"],
+        gateway
+    );
+    env.ok(["system", "reset", "-f"]);
+    let veth = libvaina::network::driver::host_veth_name(&id, "vaina");
+    assert!(!sh("ip -o link").contains(&veth));
+    assert!(!sh("ip -o -4 addr show vaina0").contains(&format!("{gateway}/")));
+    assert!(!sh("nft list table inet vaina").contains(&subnet));
 }

@@ -492,6 +492,54 @@ impl Engine {
         }
     }
 
+    /// `system reset`: forgets the default network of this store. Its subnet's address on
+    /// the bridge and its firewall elements go; the bridge itself (shared by every store on
+    /// the host) only when nothing else uses it. Refused while containers are attached.
+    pub fn network_reset_default(&self) -> Result<()> {
+        let path = self.networks_dir().join(format!("{DEFAULT_NETWORK}.json"));
+        if !path.exists() {
+            return Ok(());
+        }
+        let net = self.network_inspect(DEFAULT_NETWORK)?;
+        if !self.network_containers(&net.name)?.is_empty() {
+            return Err(NetworkError::InUse(net.name).into());
+        }
+        let _lock = self.network_lock()?;
+        std::fs::remove_file(&path).map_err(|e| crate::Error::io(&path, e))?;
+        let bridge = net.network_interface.clone();
+        let mut errors = Vec::new();
+        for s in &net.subnets {
+            if let Some(gw) = s.gateway {
+                errors.extend(netlink::delete_address(&bridge, gw, s.subnet.prefix()).err());
+            }
+        }
+        let unused = netlink::link_exists(&bridge)
+            && netlink::bridge_port_count(&bridge) == 0
+            && netlink::ipv4_routes_on(&bridge) == 0;
+        let rules = super::firewall::NetworkRules {
+            bridge: bridge.clone(),
+            subnets: net.subnets.iter().map(|s| s.subnet).collect(),
+            internal: net.internal,
+            isolate: net.isolate(),
+        };
+        if firewall::table_exists() {
+            let cmds: Vec<String> = firewall::network_remove(&rules)
+                .into_iter()
+                .filter(|c| unused || !c.contains(&format!("\"{bridge}\"")))
+                .collect();
+            errors.extend(firewall::remove_all(&cmds));
+        }
+        if unused {
+            errors.extend(netlink::delete_link(&bridge).err());
+        }
+        errors.extend(self.dns_stop(&net.name).err());
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(NetworkError::Teardown(errors).into())
+        }
+    }
+
     /// `network reload`: writes the whole table again from the recorded attachments (after a
     /// firewall flush). Returns the containers whose rules were re-applied.
     pub fn network_reload(&self) -> Result<Vec<String>> {
