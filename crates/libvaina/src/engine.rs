@@ -28,6 +28,7 @@ pub struct Engine {
     pub mode: Mode,
     pub paths: StorePaths,
     db: OnceCell<Db>,
+    driver: OnceCell<crate::store::driver::GraphDriver>,
     /// Configuration files, loaded on first use (`config::engine_config`).
     pub(crate) config: config::ConfigCache,
 }
@@ -47,6 +48,7 @@ impl Engine {
             mode,
             paths,
             db: OnceCell::new(),
+            driver: OnceCell::new(),
             config: config::ConfigCache::default(),
         })
     }
@@ -57,6 +59,11 @@ impl Engine {
             return Ok(db);
         }
         self.paths.ensure()?;
+        // A driver asked for by flag or environment must be the store's (Podman checks this
+        // whenever it opens its database).
+        if crate::store::driver::explicit(self.options.storage_driver.as_deref()).is_some() {
+            self.graph_driver()?;
+        }
         let db = Db::open(&self.paths.db())?;
         Ok(self.db.get_or_init(|| db))
     }
@@ -65,6 +72,20 @@ impl Engine {
     pub fn db_mut(&mut self) -> Result<&mut Db> {
         self.db()?;
         Ok(self.db.get_mut().expect("opened above"))
+    }
+
+    /// The store's graph driver, chosen and recorded on first use ([`crate::store::driver`]).
+    pub fn graph_driver(&self) -> Result<crate::store::driver::GraphDriver> {
+        if let Some(d) = self.driver.get() {
+            return Ok(*d);
+        }
+        self.paths.ensure()?;
+        let d = crate::store::driver::select(
+            &self.paths,
+            self.options.storage_driver.as_deref(),
+            self.mode,
+        )?;
+        Ok(*self.driver.get_or_init(|| d))
     }
 
     /// The OCI layout holding every blob.

@@ -7,63 +7,7 @@ use libvaina::network::{CreateOptions, NetworkRequest, SetupRequest};
 use libvaina::{Engine, EngineOptions};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
-}
-
-macro_rules! require_root {
-    () => {
-        if !is_root() {
-            eprintln!("skipped: this test needs root (CI runs the suite as root)");
-            return;
-        }
-        if Command::new("nft").arg("--version").output().is_err() {
-            eprintln!("skipped: nft is not installed");
-            return;
-        }
-    };
-}
-
-fn sh(cmd: &[&str]) -> (bool, String) {
-    let out = Command::new(cmd[0])
-        .args(&cmd[1..])
-        .output()
-        .expect("spawn");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
-}
-
-/// A network namespace under /run/netns, deleted on drop.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn new(tag: &str) -> Self {
-        let r: u32 = rand::random();
-        let name = format!("vaina-test-{tag}-{r:08x}");
-        let (ok, out) = sh(&["ip", "netns", "add", &name]);
-        assert!(ok, "ip netns add: {out}");
-        Netns { name }
-    }
-    fn path(&self) -> PathBuf {
-        Path::new("/run/netns").join(&self.name)
-    }
-    fn exec(&self, args: &[&str]) -> (bool, String) {
-        let mut v = vec!["ip", "netns", "exec", &self.name];
-        v.extend_from_slice(args);
-        sh(&v)
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = sh(&["ip", "netns", "del", &self.name]);
-    }
-}
+use vaina_testsupport::{require_network_root, sh, traces, BridgeGuard, Netns};
 
 struct Env {
     _dir: tempfile::TempDir,
@@ -81,47 +25,12 @@ fn env() -> Env {
     Env { _dir: dir, engine }
 }
 
-/// Host network state that mentions `needle` (links, nft ruleset, /run/netns).
-fn traces(needle: &str) -> Vec<String> {
-    let mut v = Vec::new();
-    for (what, out) in [
-        ("link", sh(&["ip", "-o", "link"]).1),
-        ("nft", sh(&["nft", "list", "ruleset"]).1),
-    ] {
-        v.extend(
-            out.lines()
-                .filter(|l| l.contains(needle))
-                .map(|l| format!("{what}: {l}")),
-        );
-    }
-    if let Ok(rd) = std::fs::read_dir("/run/netns") {
-        v.extend(
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.contains(needle))
-                .map(|n| format!("netns: {n}")),
-        );
-    }
-    v
-}
-
 /// Removes a vaina-made namespace left behind by a failed test.
 struct NetnsFileGuard(PathBuf);
 
 impl Drop for NetnsFileGuard {
     fn drop(&mut self) {
         let _ = libvaina::network::netns::remove(&self.0);
-    }
-}
-
-/// Deletes a test bridge left behind by a failed test (a passing test removes it itself).
-struct BridgeGuard(String);
-
-impl Drop for BridgeGuard {
-    fn drop(&mut self) {
-        if std::thread::panicking() && Path::new("/sys/class/net").join(&self.0).exists() {
-            let _ = sh(&["ip", "link", "del", &self.0]);
-        }
     }
 }
 
@@ -157,7 +66,7 @@ fn request(id: &str, ns: &Netns, net: &str, ports: &[&str]) -> SetupRequest {
 
 #[test]
 fn setup_ping_teardown_leaves_nothing() {
-    require_root!();
+    require_network_root!();
     let mut env = env();
     let bridge = "vtbr-ping";
     let id_a = "a1b2c3d4e5f6aaaa";
@@ -241,7 +150,7 @@ fn setup_ping_teardown_leaves_nothing() {
 
 #[test]
 fn published_port_answers_on_localhost() {
-    require_root!();
+    require_network_root!();
     let mut env = env();
     let bridge = "vtbr-port";
     let id = "c0ffee000000port";
@@ -264,7 +173,7 @@ fn published_port_answers_on_localhost() {
         .args([
             "netns",
             "exec",
-            &ns.name,
+            ns.name(),
             "busybox",
             "nc",
             "-ll",
@@ -328,7 +237,7 @@ fn published_port_answers_on_localhost() {
 
 #[test]
 fn internal_network_has_no_default_route_and_failed_setup_rolls_back() {
-    require_root!();
+    require_network_root!();
     let mut env = env();
     let bridge = "vtbr-int";
     let _guard = create(&env.engine, "intnet", bridge, "10.231.9.0/24", true);
@@ -372,7 +281,7 @@ fn internal_network_has_no_default_route_and_failed_setup_rolls_back() {
 
 #[test]
 fn parallel_setups_get_distinct_addresses() {
-    require_root!();
+    require_network_root!();
     let env = env();
     let bridge = "vtbr-par";
     let _guard = create(&env.engine, "parnet", bridge, "10.231.11.0/24", false);
@@ -421,7 +330,7 @@ fn parallel_setups_get_distinct_addresses() {
 #[test]
 #[ignore = "prints setup/teardown timings; run with --ignored --nocapture"]
 fn timing_probe() {
-    require_root!();
+    require_network_root!();
     let mut env = env();
     let _guard = create(&env.engine, "timenet", "vtbr-time", "10.231.10.0/24", false);
     let ns = Netns::new("time");
@@ -441,7 +350,7 @@ fn timing_probe() {
 
 #[test]
 fn vaina_netns_lifecycle() {
-    require_root!();
+    require_network_root!();
     let mut env = env();
     let bridge = "vtbr-nsl";
     let _guard = create(&env.engine, "nslnet", bridge, "10.231.12.0/24", false);
@@ -521,7 +430,7 @@ fn vaina_netns_lifecycle() {
 
 #[test]
 fn ipv6_network_addresses_and_ping() {
-    require_root!();
+    require_network_root!();
     let mut env = env();
     let bridge = "vtbr-v6";
     let _guard = BridgeGuard(bridge.into());
@@ -571,7 +480,7 @@ fn ipv6_network_addresses_and_ping() {
 
 #[test]
 fn bridge_name_taken_by_another_link_is_refused() {
-    require_root!();
+    require_network_root!();
     let mut env = env();
     create(&env.engine, "nbnet", "vtnb0", "10.231.15.0/24", false);
     // A non-bridge link that took the bridge's name after the network was created.
@@ -607,7 +516,7 @@ fn bridge_name_taken_by_another_link_is_refused() {
 
 #[test]
 fn dns_answers_container_names_and_forwards_the_rest() {
-    require_root!();
+    require_network_root!();
     use libvaina::network::dns;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;

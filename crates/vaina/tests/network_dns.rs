@@ -5,62 +5,7 @@
 
 use libvaina::network::{CreateOptions, NetworkRequest, SetupRequest};
 use libvaina::{Engine, EngineOptions};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-macro_rules! require_root {
-    () => {
-        if !nix::unistd::geteuid().is_root() {
-            eprintln!("skipped: this test needs root (CI runs the suite as root)");
-            return;
-        }
-        if Command::new("nft").arg("--version").output().is_err() {
-            eprintln!("skipped: nft is not installed");
-            return;
-        }
-    };
-}
-
-fn sh(cmd: &[&str]) -> (bool, String) {
-    let out = Command::new(cmd[0])
-        .args(&cmd[1..])
-        .output()
-        .expect("spawn");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
-}
-
-/// A network namespace under /run/netns, deleted on drop.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn new(tag: &str) -> Self {
-        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let r = std::process::id() << 8 | N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let name = format!("vaina-test-{tag}-{r:08x}");
-        let (ok, out) = sh(&["ip", "netns", "add", &name]);
-        assert!(ok, "ip netns add: {out}");
-        Netns { name }
-    }
-    fn path(&self) -> PathBuf {
-        Path::new("/run/netns").join(&self.name)
-    }
-    fn exec(&self, args: &[&str]) -> (bool, String) {
-        let mut v = vec!["ip", "netns", "exec", &self.name];
-        v.extend_from_slice(args);
-        sh(&v)
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = sh(&["ip", "netns", "del", &self.name]);
-    }
-}
+use vaina_testsupport::{require_network_root, traces, BridgeGuard, Netns};
 
 struct Env {
     _dir: tempfile::TempDir,
@@ -78,41 +23,6 @@ fn env() -> Env {
     Env { _dir: dir, engine }
 }
 
-/// Host network state that mentions `needle` (links, nft ruleset, /run/netns).
-fn traces(needle: &str) -> Vec<String> {
-    let mut v = Vec::new();
-    for (what, out) in [
-        ("link", sh(&["ip", "-o", "link"]).1),
-        ("nft", sh(&["nft", "list", "ruleset"]).1),
-    ] {
-        v.extend(
-            out.lines()
-                .filter(|l| l.contains(needle))
-                .map(|l| format!("{what}: {l}")),
-        );
-    }
-    if let Ok(rd) = std::fs::read_dir("/run/netns") {
-        v.extend(
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.contains(needle))
-                .map(|n| format!("netns: {n}")),
-        );
-    }
-    v
-}
-
-/// Deletes a test bridge left behind by a failed test (a passing test removes it itself).
-struct BridgeGuard(String);
-
-impl Drop for BridgeGuard {
-    fn drop(&mut self) {
-        if std::thread::panicking() && Path::new("/sys/class/net").join(&self.0).exists() {
-            let _ = sh(&["ip", "link", "del", &self.0]);
-        }
-    }
-}
-
 fn request(id: &str, ns: &Netns, net: &str) -> SetupRequest {
     SetupRequest {
         container_id: id.into(),
@@ -128,7 +38,7 @@ fn request(id: &str, ns: &Netns, net: &str) -> SetupRequest {
 
 #[test]
 fn resolver_process_follows_the_network_containers() {
-    require_root!();
+    require_network_root!();
     // The resolver is `vaina network dns-serve`: the binary under test. Only this test in
     // this binary starts resolvers, so only it reads the variable.
     std::env::set_var(

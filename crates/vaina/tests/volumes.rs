@@ -497,6 +497,13 @@ fn bad_mount_inputs_leave_store_unchanged() {
         (&["-v", "/tmp:rel"], "invalid container path \"rel\", must be an absolute path"),
         (&["--tmpfs", "/t:foo"], "unknown mount option \"foo\": invalid mount option"),
         (
+            &["--mount", "type=image,src=localhost/nosuch,dst=/x"],
+            "creating image volume \"localhost/nosuch\":\"/x\": localhost/nosuch: image not known",
+        ),
+        (&["--mount", "type=image,dst=/x"], "must set source and destination for image volume"),
+        (&["-v", "/tmp:/x:O,ro"], "can't use 'O' with other options"),
+        (&["--mount", "type=image,src=localhost/bb,dst=/x,foo=bar"], "foo: invalid mount option"),
+        (
             &["--volumes-from", "nope"],
             "looking up container \"nope\" for volumes-from: no container with name or ID \"nope\" found: no such container",
         ),

@@ -90,6 +90,9 @@ pub struct ContainerConfig {
     /// `--rootfs DIR`: the user's directory, bound as the root instead of the layers.
     #[serde(default)]
     pub rootfs: Option<PathBuf>,
+    /// `--rootfs DIR:O`: the directory is the overlay's lower dir (in `layers`), not bound.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rootfs_overlay: bool,
     /// Path of the OCI runtime binary chosen at create time.
     #[serde(default)]
     pub runtime: String,
@@ -111,6 +114,20 @@ pub struct ContainerConfig {
     /// Whether this is its pod's infra container.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub infra: bool,
+    /// Network mode, networks, ports, DNS and hosts settings.
+    #[serde(default)]
+    pub network: super::net::ContainerNetwork,
+    /// Size in bytes of the container's host-side /dev/shm (`--ipc shareable`), which the
+    /// monitor mounts at `userdata/shm` before the runtime's create; `None`: no such mount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shm_size: Option<u64>,
+}
+
+impl ContainerConfig {
+    /// The directory bound as the root (`--rootfs DIR` without `:O`).
+    pub fn bind_rootfs(&self) -> Option<&std::path::Path> {
+        self.rootfs.as_deref().filter(|_| !self.rootfs_overlay)
+    }
 }
 
 #[cfg(test)]

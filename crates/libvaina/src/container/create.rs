@@ -77,10 +77,18 @@ impl Engine {
         let (image_id, image_name, image_config, layers) = match &opts.rootfs {
             Some(dir) => {
                 super::rootfs::check_rootfs_dir(dir)?;
-                (String::new(), String::new(), Default::default(), Vec::new())
+                let lower = if opts.rootfs_overlay {
+                    vec![dir.clone()]
+                } else {
+                    Vec::new()
+                };
+                (String::new(), String::new(), Default::default(), lower)
             }
             None => self.image_source(image)?,
         };
+        let bind_rootfs = opts.rootfs.as_deref().filter(|_| !opts.rootfs_overlay);
+        let vfs =
+            opts.rootfs.is_none() && self.graph_driver()? == crate::store::driver::GraphDriver::Vfs;
         let runtime = self.runtime_choice()?.runtime;
         let conn = self.db()?.conn();
         let name = match &opts.name {
@@ -110,6 +118,28 @@ impl Engine {
                 }
             }
         };
+        // The network settings, validated before anything is written.
+        let net_target = match &opts.namespaces.net {
+            super::options::NamespaceMode::Container(n) => {
+                Some(self.lookup_container(n).map_err(|e| {
+                    ContainerError::Invalid(format!(
+                        "looking up container to share net namespace with: {e}"
+                    ))
+                })?)
+            }
+            _ => None,
+        };
+        let image_exposed: Vec<String> = image_config
+            .config()
+            .as_ref()
+            .and_then(|c| c.exposed_ports().clone())
+            .unwrap_or_default();
+        let netcfg = self.container_network_config(
+            &opts.namespaces.net,
+            net_target.as_ref().map(|t| t.id.as_str()),
+            &opts.network,
+            &image_exposed,
+        )?;
         // `--pid/--ipc/--uts/--network container:NAME`: the namespaces of a running container,
         // found by its PID now, before anything is written.
         let mut joined = std::collections::BTreeMap::new();
@@ -157,13 +187,60 @@ impl Engine {
                 &image_name,
                 &image_id,
             )?;
+            let mut file_list = file_list;
+            super::net::etc::write_files(
+                &paths.dir.join("userdata"),
+                &netcfg,
+                &hostname,
+                &name,
+                &[],
+            )?;
             let mut o = opts.clone();
             o.hostname = Some(hostname.clone());
+            if netcfg.no_hosts {
+                file_list.retain(|(d, _)| d != "/etc/hosts");
+            }
+            if let Some(t) = &net_target {
+                // Sharing a network namespace means sharing its name resolution files.
+                let theirs = self.container_paths(&t.id).dir.join("userdata");
+                for (dest, src) in file_list.iter_mut() {
+                    match dest.as_str() {
+                        "/etc/hosts" => *src = theirs.join("hosts"),
+                        "/etc/resolv.conf" => *src = theirs.join("resolv.conf"),
+                        _ => {}
+                    }
+                }
+                if t.config.network.is_bridge() {
+                    // Its pinned namespace outlives restarts, unlike /proc/PID/ns/net.
+                    o.namespaces.net = super::options::NamespaceMode::Path(super::net::netns_path(
+                        &self.paths.runroot,
+                        &t.id,
+                    ));
+                }
+            }
             let mut input = SpecInput::new(&id, &o, &image_config, paths.merged());
             input.files = file_list.clone();
+            if netcfg.is_bridge() {
+                input.network_namespace = Some(super::net::netns_path(&self.paths.runroot, &id));
+            }
             input.container_pids = joined.clone();
+            if opts.namespaces.ipc == super::options::NamespaceMode::Shareable {
+                let shm = super::rootfs::shm_dir(&paths);
+                std::fs::create_dir_all(&shm).with_path(&shm)?;
+                input.shm_dir = Some(shm);
+            }
+            if let super::options::NamespaceMode::Container(other) = &opts.namespaces.ipc {
+                let o = self.lookup_container(other)?;
+                if o.config.shm_size.is_some() {
+                    let shm = super::rootfs::shm_dir(&self.container_paths(&o.id));
+                    input.container_shm.insert(other.clone(), shm);
+                }
+            }
             // The generator reads the image's /etc/passwd and /etc/group from the rootfs.
-            super::rootfs::mount(&paths, &layers, opts.rootfs.as_deref())?;
+            if vfs {
+                super::vfs::populate(&paths.vfs_rootfs(), &layers)?;
+            }
+            super::rootfs::mount(&paths, &layers, bind_rootfs)?;
             // Volumes and binds: resolved (and new volumes filled) while the rootfs is mounted.
             let attached =
                 crate::volume::attach_for_container(self, &id, &o, &image_config, &paths.merged());
@@ -212,12 +289,21 @@ impl Engine {
                 annotations: opts.annotations.clone(),
                 layers: layers.clone(),
                 rootfs: opts.rootfs.clone(),
+                rootfs_overlay: opts.rootfs_overlay,
                 runtime: runtime.path.to_string_lossy().into_owned(),
                 stopped_by_user: false,
                 dependencies: dependencies.clone(),
                 namespace_joins: namespace_joins(&opts.namespaces, &joined_ids),
                 pod: opts.pod.clone().unwrap_or_default(),
                 infra: opts.infra,
+                network: netcfg.clone(),
+                shm_size: input
+                    .shm_dir
+                    .is_some()
+                    .then_some(match opts.resources.shm_size {
+                        0 => 64 << 20,
+                        n => n,
+                    }),
             };
             let rec = ContainerRecord {
                 id: id.clone(),

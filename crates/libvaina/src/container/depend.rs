@@ -51,7 +51,10 @@ impl Engine {
                     LinuxNamespaceType::Uts => ("uts", "uts"),
                     _ => continue,
                 };
-                if let Some(pid) = pids.get(kind) {
+                // Only `/proc/PID/ns` paths go stale; a pinned namespace file (a bridge
+                // network's `<runroot>/netns/<id>`) outlives restarts.
+                let stale = ns.path().as_ref().is_none_or(|p| p.starts_with("/proc/"));
+                if let Some(pid) = pids.get(kind).filter(|_| stale) {
                     let want = std::path::PathBuf::from(format!("/proc/{pid}/ns/{file}"));
                     if ns.path().as_ref() != Some(&want) {
                         ns.set_path(Some(want));

@@ -2,15 +2,24 @@
 //! process description starts from the container's own (capabilities, rlimits, environment,
 //! terminal settings) with the exec's command, user, directory and variables on top.
 //!
-//! A foreground exec runs the runtime with the caller's stdio and returns the process's exit
-//! code (the runtime waits for it); 126/127 come from the runtime's error text. A detached exec
-//! (`-d`) returns at once; its process is reparented to the container's monitor, which reaps it.
+//! Every exec is a session with an ID, recorded as a small JSON file under
+//! `<runroot>/containers/<id>/exec/` (inspect's `ExecIDs`); the sessions of a container are
+//! forgotten when it stops, as Podman does. A session's monitor records its exit code:
+//! - a foreground exec without a terminal is monitored by the calling process itself (the
+//!   runtime runs in the foreground with the caller's stdin and stdout; its stderr goes through
+//!   a pipe so the runtime's own error line is not printed besides ours);
+//! - `-d` and `-t` sessions get a detached exec monitor ([`crate::monitor::exec`]), which runs
+//!   `runtime exec --detach` (with a console socket for `-t`), reaps the process as a child
+//!   subreaper and serves the session's attach socket, so detach keys leave it running.
 
 use super::record::ContainerState;
+use super::rootfs::ContainerPaths;
 use super::ContainerError;
 use crate::error::IoContext;
 use crate::runtime::RuntimeError;
 use crate::{Engine, Result};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
 use std::process::Stdio;
 
 /// What `exec` runs.
@@ -70,26 +79,197 @@ pub fn resolve_user(rootfs: &std::path::Path, spec: &str) -> Result<(u32, u32)> 
     Ok((uid, gid))
 }
 
+/// One exec session as recorded in `<runroot>/containers/<id>/exec/<session>.json`.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct ExecSession {
+    pub id: String,
+    pub container_id: String,
+    pub command: Vec<String>,
+    pub tty: bool,
+    pub detach: bool,
+    /// The process's PID (0 before it started).
+    pub pid: i64,
+    pub running: bool,
+    pub exit_code: Option<i32>,
+}
+
+/// Where a container's exec sessions are recorded.
+pub fn sessions_dir(paths: &ContainerPaths) -> PathBuf {
+    paths.run_dir.join("exec")
+}
+
+fn session_file(paths: &ContainerPaths, id: &str) -> PathBuf {
+    sessions_dir(paths).join(format!("{id}.json"))
+}
+
+/// The process description file of a session, read by the runtime.
+pub fn process_file(paths: &ContainerPaths, id: &str) -> PathBuf {
+    sessions_dir(paths).join(format!("{id}.process.json"))
+}
+
+/// The attach socket of a monitored session.
+pub fn session_socket(paths: &ContainerPaths, id: &str) -> PathBuf {
+    sessions_dir(paths).join(format!("{}.sock", &id[..id.len().min(16)]))
+}
+
+/// Records (replaces) a session; written to a temp file and renamed.
+pub fn write_session(paths: &ContainerPaths, s: &ExecSession) -> Result<()> {
+    let dir = sessions_dir(paths);
+    std::fs::create_dir_all(&dir).with_path(&dir)?;
+    let f = session_file(paths, &s.id);
+    let tmp = dir.join(format!(".{}.tmp", s.id));
+    let text = serde_json::to_vec(s)
+        .map_err(|e| ContainerError::Invalid(format!("encoding exec session: {e}")))?;
+    std::fs::write(&tmp, text).with_path(&tmp)?;
+    std::fs::rename(&tmp, &f).with_path(&f)?;
+    Ok(())
+}
+
+/// Updates a recorded session unless the container's sessions were cleared meanwhile.
+pub fn update_session(paths: &ContainerPaths, id: &str, f: impl FnOnce(&mut ExecSession)) {
+    if let Some(mut s) = read_session(paths, id) {
+        f(&mut s);
+        let _ = write_session(paths, &s);
+    }
+}
+
+pub fn read_session(paths: &ContainerPaths, id: &str) -> Option<ExecSession> {
+    let text = std::fs::read(session_file(paths, id)).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+/// The container's exec sessions, oldest first.
+pub fn list_sessions(paths: &ContainerPaths) -> Vec<ExecSession> {
+    let Ok(rd) = std::fs::read_dir(sessions_dir(paths)) else {
+        return Vec::new();
+    };
+    let mut v: Vec<(std::time::SystemTime, ExecSession)> = rd
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.ends_with(".json") && !n.ends_with(".process.json") && !n.starts_with('.')
+        })
+        .filter_map(|e| {
+            let t = e.metadata().ok()?.created().ok()?;
+            let s = serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
+            Some((t, s))
+        })
+        .collect();
+    v.sort_by_key(|(t, _)| *t);
+    v.into_iter().map(|(_, s)| s).collect()
+}
+
+/// Held by an exec session's monitor for its whole life.
+pub fn monitor_lock(paths: &ContainerPaths, id: &str) -> PathBuf {
+    sessions_dir(paths).join(format!("{id}.lock"))
+}
+
+/// Forgets every exec session of a container (it stopped), after waiting (up to `wait`) for
+/// their monitors to exit: their processes died with the container, so they are on their
+/// way out, and whoever waits for the container must not find them still running.
+pub fn clear_sessions(paths: &ContainerPaths, wait: std::time::Duration) {
+    let dir = sessions_dir(paths);
+    let deadline = std::time::Instant::now() + wait;
+    if let Ok(rd) = std::fs::read_dir(&dir) {
+        for e in rd.flatten() {
+            if e.path().extension().is_some_and(|x| x == "lock") {
+                while matches!(
+                    crate::store::lock::FileLock::try_exclusive(&e.path()),
+                    Ok(None)
+                ) && std::time::Instant::now() < deadline
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A session ready to run: its record written and its process description in place.
+pub struct PreparedExec {
+    pub session: ExecSession,
+    pub paths: ContainerPaths,
+    pub runtime: crate::runtime::Runtime,
+    pub interactive: bool,
+}
+
+impl PreparedExec {
+    /// The runtime's log of this session.
+    fn log(&self) -> PathBuf {
+        sessions_dir(&self.paths).join(format!("{}.log", self.session.id))
+    }
+
+    /// The runtime for this session, logging to the session's own file.
+    pub fn runtime(&self) -> crate::runtime::Runtime {
+        self.runtime.clone().with_log(self.log())
+    }
+
+    /// Removes the session's temporary files (not its record).
+    pub fn remove_files(&self) {
+        let _ = std::fs::remove_file(process_file(&self.paths, &self.session.id));
+        let _ = std::fs::remove_file(self.log());
+    }
+}
+
+/// All capabilities this process may hand out (its bounding set), for `exec --privileged`.
+fn all_capabilities() -> oci_spec::runtime::Capabilities {
+    use std::str::FromStr;
+    super::spec::host::HostFacts::probe()
+        .bounding_capabilities
+        .iter()
+        .filter_map(|c| oci_spec::runtime::Capability::from_str(c).ok())
+        .collect()
+}
+
+/// Copies the runtime's stderr to ours, leaving out the runtime's own error line (the caller
+/// reports that error once, in Podman's words). The runtime logs its error before printing it,
+/// so a chunk that is exactly the logged error is recognised as it arrives.
+fn forward_stderr(mut from: std::process::ChildStderr, rt: crate::runtime::Runtime) {
+    use std::io::{Read, Write};
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut err = std::io::stderr();
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let chunk = &buf[..n];
+        let logged = std::fs::metadata(&rt.log)
+            .is_ok_and(|m| m.len() > 0)
+            .then(|| rt.last_logged_error())
+            .flatten();
+        let out: Vec<u8> = match logged {
+            Some(msg) => {
+                let text = String::from_utf8_lossy(chunk);
+                text.lines()
+                    .filter(|l| l.trim() != msg.trim())
+                    .flat_map(|l| format!("{l}\n").into_bytes())
+                    .collect()
+            }
+            None => chunk.to_vec(),
+        };
+        let _ = err.write_all(&out);
+    }
+}
+
 impl Engine {
-    /// Runs a process in a running container; returns its exit code (0 for `detach`) and
-    /// the exec session's ID.
-    pub fn exec_container(
-        &mut self,
-        name_or_id: &str,
-        opts: &ExecOptions,
-    ) -> Result<(i32, String)> {
+    /// Checks the container, writes the session's process description and records the
+    /// session (not yet running).
+    pub fn exec_prepare(&mut self, name_or_id: &str, opts: &ExecOptions) -> Result<PreparedExec> {
         let rec = self.lookup_container(name_or_id)?;
+        let paths = self.container_paths(&rec.id);
         if rec.state != ContainerState::Running {
             return Err(ContainerError::ExecNotRunning.into());
         }
         if opts.command.is_empty() {
-            return Err(ContainerError::Invalid(
+            return Err(ContainerError::ExecSetup(
                 "must provide a non-empty command to start an exec session: invalid argument"
                     .into(),
             )
             .into());
         }
-        let paths = self.container_paths(&rec.id);
         let spec = oci_spec::runtime::Spec::load(paths.config_json()).map_err(|e| {
             ContainerError::Invalid(format!("reading {}: {e}", paths.config_json().display()))
         })?;
@@ -107,7 +287,12 @@ impl Engine {
             process.set_cwd(w.into());
         }
         if let Some(u) = &opts.user {
-            let (uid, gid) = resolve_user(&paths.merged(), u)?;
+            let (uid, gid) = resolve_user(&paths.merged(), u).map_err(|e| match e {
+                crate::Error::Container(ContainerError::Invalid(m)) => {
+                    ContainerError::ExecSetup(m).into()
+                }
+                other => other,
+            })?;
             let mut user = process.user().clone();
             user.set_uid(uid);
             user.set_gid(gid);
@@ -115,46 +300,120 @@ impl Engine {
         }
         if opts.privileged {
             if let Some(mut caps) = process.capabilities().clone() {
-                let all: oci_spec::runtime::Capabilities =
-                    caps.bounding().clone().unwrap_or_default();
+                let all = all_capabilities();
+                caps.set_bounding(Some(all.clone()));
                 caps.set_effective(Some(all.clone()));
                 caps.set_permitted(Some(all));
                 process.set_capabilities(Some(caps));
             }
         }
-        let session_id = super::create::new_id();
-        let session = &session_id[..16];
-        std::fs::create_dir_all(&paths.run_dir).with_path(&paths.run_dir)?;
-        let pfile = paths.run_dir.join(format!("exec-{session}.json"));
+        let session = ExecSession {
+            id: super::create::new_id(),
+            container_id: rec.id.clone(),
+            command: opts.command.clone(),
+            tty: opts.tty,
+            detach: opts.detach,
+            ..Default::default()
+        };
+        let dir = sessions_dir(&paths);
+        std::fs::create_dir_all(&dir).with_path(&dir)?;
+        let pfile = process_file(&paths, &session.id);
         let text = serde_json::to_vec(&process)
             .map_err(|e| ContainerError::Invalid(format!("encoding exec process: {e}")))?;
         std::fs::write(&pfile, text).with_path(&pfile)?;
-        let rt = paths
-            .runtime(&self.runtime_for(&rec.config)?)
-            .with_log(paths.run_dir.join(format!("exec-{session}.log")));
-        let mut c = rt.exec_command(&rec.id, &pfile, opts.detach, None, None);
-        if opts.detach {
-            c.stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-        } else if !opts.interactive && !opts.tty {
+        write_session(&paths, &session)?;
+        let runtime = paths.runtime(&self.runtime_for(&rec.config)?);
+        Ok(PreparedExec {
+            session,
+            paths,
+            runtime,
+            interactive: opts.interactive,
+        })
+    }
+
+    /// Runs a process in a running container in the foreground, this process being the
+    /// session's monitor; returns its exit code and the session's ID.
+    pub fn exec_container(
+        &mut self,
+        name_or_id: &str,
+        opts: &ExecOptions,
+    ) -> Result<(i32, String)> {
+        let prep = self.exec_prepare(name_or_id, opts)?;
+        let sid = prep.session.id.clone();
+        let rt = prep.runtime();
+        let pfile = process_file(&prep.paths, &sid);
+        let mut c = rt.exec_command(&prep.session.container_id, &pfile, false, None, None);
+        if !opts.interactive && !opts.tty {
             c.stdin(Stdio::null());
         }
-        let status = c.status().map_err(|source| RuntimeError::Spawn {
+        c.stderr(Stdio::piped());
+        let _ = std::fs::remove_file(&rt.log);
+        let spawned = c.spawn().map_err(|source| RuntimeError::Spawn {
             path: rt.path.clone(),
             source,
         });
-        let logged = rt.last_logged_error();
-        let _ = std::fs::remove_file(&pfile);
-        let _ = std::fs::remove_file(&rt.log);
-        let status = status?;
-        if let Some(msg) = logged {
-            return Err(crate::runtime::classify(&rt.name, msg).into());
-        }
-        let code = status.code().unwrap_or_else(|| {
-            128 + std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(0)
+        let mut child = match spawned {
+            Ok(c) => c,
+            Err(e) => {
+                prep.remove_files();
+                update_session(&prep.paths, &sid, |s| s.exit_code = Some(125));
+                return Err(e.into());
+            }
+        };
+        update_session(&prep.paths, &sid, |s| {
+            s.running = true;
+            s.pid = i64::from(child.id());
         });
-        Ok((code, session_id))
+        let fwd = child.stderr.take().map(|e| {
+            let rt = rt.clone();
+            std::thread::spawn(move || forward_stderr(e, rt))
+        });
+        let status = child.wait();
+        if let Some(t) = fwd {
+            let _ = t.join();
+        }
+        let logged = rt.last_logged_error();
+        prep.remove_files();
+        let status = status.map_err(|source| RuntimeError::Spawn {
+            path: rt.path.clone(),
+            source,
+        });
+        let result = match (status, logged) {
+            (Err(e), _) => Err(e),
+            (Ok(_), Some(msg)) => Err(crate::runtime::classify(&rt.name, msg)),
+            (Ok(st), None) => Ok(st.code().unwrap_or_else(|| {
+                128 + std::os::unix::process::ExitStatusExt::signal(&st).unwrap_or(0)
+            })),
+        };
+        let code = match &result {
+            Ok(c) => *c,
+            Err(RuntimeError::NotFound { .. }) => 127,
+            Err(RuntimeError::PermissionDenied { .. }) => 126,
+            Err(_) => 125,
+        };
+        update_session(&prep.paths, &sid, |s| {
+            s.running = false;
+            s.exit_code = Some(code);
+        });
+        result.map(|c| (c, sid)).map_err(Into::into)
+    }
+
+    /// Starts a session under its own detached monitor (`-d`, or a terminal that detach
+    /// keys may leave running). With `attach`, returns a connection to the session's attach
+    /// socket made before the process starts, so no output is lost.
+    pub fn exec_monitored(
+        &mut self,
+        name_or_id: &str,
+        opts: &ExecOptions,
+        attach: bool,
+    ) -> Result<(String, Option<UnixStream>)> {
+        let prep = self.exec_prepare(name_or_id, opts)?;
+        let sid = prep.session.id.clone();
+        let res = crate::monitor::exec::spawn(self, &prep, attach);
+        if res.is_err() {
+            prep.remove_files();
+        }
+        res.map(|stream| (sid, stream))
     }
 }
 

@@ -35,6 +35,12 @@ impl Engine {
     /// The container as `podman container inspect` shows it.
     pub fn inspect_container(&self, rec: &ContainerRecord) -> Value {
         let paths = self.container_paths(&rec.id);
+        let network_settings = self
+            .container_network_settings(rec)
+            .unwrap_or_else(|_| super::net::empty_network_settings());
+        let ports = self
+            .container_ports(rec)
+            .unwrap_or_else(|_| rec.config.network.ports.clone());
         let spec = oci_spec::runtime::Spec::load(paths.config_json()).ok();
         let process = spec.as_ref().and_then(|s| s.process().clone());
         let caps = |f: fn(
@@ -72,6 +78,7 @@ impl Engine {
             .map(|p| p.to_string_lossy().into_owned())
             .collect();
         let userdata = paths.dir.join("userdata");
+        let (ipc_mode, shm_size) = ipc_of(spec.as_ref(), c);
         let (restart_name, restart_max) = match &c.restart {
             RestartPolicy::OnFailure { max_retries } => ("on-failure", *max_retries),
             RestartPolicy::No => ("", 0),
@@ -118,31 +125,29 @@ impl Engine {
             "PidFile": paths.pid_file(),
             "Name": rec.name,
             "RestartCount": rec.restart_count,
-            "Driver": "overlay",
+            "Driver": if paths.is_vfs() { "vfs" } else { "overlay" },
             "MountLabel": "",
             "ProcessLabel": "",
             "AppArmorProfile": "",
             "EffectiveCaps": effective,
             "BoundingCaps": bounding,
-            "ExecIDs": [],
-            "GraphDriver": {
-                "Name": "overlay",
-                "Data": {
-                    "LowerDir": lower.join(":"),
-                    "MergedDir": paths.merged(),
-                    "UpperDir": paths.upper(),
-                    "WorkDir": paths.work()
-                }
+            "ExecIDs": super::exec::list_sessions(&paths).into_iter().map(|s| s.id).collect::<Vec<_>>(),
+            "GraphDriver": if paths.is_vfs() {
+                serde_json::json!({"Name": "vfs", "Data": null})
+            } else {
+                serde_json::json!({
+                    "Name": "overlay",
+                    "Data": {
+                        "LowerDir": lower.join(":"),
+                        "MergedDir": paths.merged(),
+                        "UpperDir": paths.upper(),
+                        "WorkDir": paths.work()
+                    }
+                })
             },
             "Mounts": self.container_mounts_inspect(&rec.id),
             "Dependencies": rec.config.dependencies,
-            "NetworkSettings": {
-                "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0,
-                "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
-                "MacAddress": "", "Bridge": "", "SandboxID": "", "HairpinMode": false,
-                "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0, "Ports": {},
-                "SandboxKey": ""
-            },
+            "NetworkSettings": network_settings,
             "Namespace": "",
             "IsInfra": false,
             "IsService": false,
@@ -173,15 +178,48 @@ impl Engine {
             "HostConfig": {
                 "Binds": [],
                 "LogConfig": {"Type": c.log_driver.name(), "Config": null, "Path": c.log_path, "Tag": "", "Size": "0B"},
-                "NetworkMode": "none",
-                "PortBindings": {},
+                "NetworkMode": if c.network.mode.is_empty() { "none" } else { c.network.mode.as_str() },
+                "PortBindings": super::net::ports_json(&ports),
                 "RestartPolicy": {"Name": restart_name, "MaximumRetryCount": restart_max},
                 "AutoRemove": c.remove,
                 "Privileged": false,
-                "Tty": c.tty
+                "Tty": c.tty,
+                "IpcMode": ipc_mode,
+                "ShmSize": shm_size
             }
         })
     }
+}
+
+/// `HostConfig.IpcMode` and `ShmSize` from the container's config and spec.
+fn ipc_of(spec: Option<&oci_spec::runtime::Spec>, c: &super::ContainerConfig) -> (String, u64) {
+    if let Some(size) = c.shm_size {
+        return ("shareable".into(), size);
+    }
+    let shm = spec.and_then(|s| s.mounts().as_ref()).and_then(|m| {
+        m.iter()
+            .find(|m| m.destination() == std::path::Path::new("/dev/shm"))
+    });
+    let ipc_ns = spec
+        .and_then(|s| s.linux().as_ref())
+        .and_then(|l| l.namespaces().as_ref())
+        .and_then(|n| {
+            n.iter()
+                .find(|n| n.typ() == oci_spec::runtime::LinuxNamespaceType::Ipc)
+                .cloned()
+        });
+    let size = shm
+        .and_then(|m| m.options().as_ref())
+        .and_then(|o| o.iter().find_map(|o| o.strip_prefix("size=")))
+        .and_then(|v| v.strip_suffix('k').and_then(|k| k.parse::<u64>().ok()))
+        .map_or(0, |k| k * 1024);
+    let mode = match (ipc_ns, shm) {
+        (None, _) => "host",
+        (Some(ns), _) if ns.path().is_some() => "container",
+        (Some(_), None) => "none",
+        (Some(_), Some(_)) => "private",
+    };
+    (mode.into(), size)
 }
 
 #[cfg(test)]

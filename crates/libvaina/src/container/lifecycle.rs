@@ -129,6 +129,9 @@ impl Engine {
             let _ = rt.kill(&rec.id, libc::SIGKILL, true);
         }
         let _ = rt.delete(&rec.id, true);
+        if let Err(e) = self.container_network_down(&rec.id) {
+            log::warn!("network teardown of {}: {e}", rec.id);
+        }
         rootfs::unmount(&paths)?;
         let code = if alive { 137 } else { rec.exit_code };
         record::set_exited(conn, &rec.id, code, now_nanos())?;
@@ -174,6 +177,7 @@ impl Engine {
                     record::set_config(self.db()?.conn(), &rec.id, &rec.config)?;
                 }
                 self.refresh_joined_namespaces(&rec)?;
+                self.check_published_ports(&rec.id, &rec.config.network)?;
                 let passthrough = rec.config.log_driver == super::config::LogDriver::Passthrough;
                 crate::monitor::spawn(self, &rec.id, passthrough)?;
             }
@@ -345,31 +349,41 @@ impl Engine {
         Ok(self.start_container(&rec.id, false)?.record)
     }
 
-    /// Waits until the container exits; returns its exit code.
+    /// Waits until the container exits; returns its exit code. While the container runs the
+    /// waiter also listens on its attach socket, where the monitor reports the exit code
+    /// after its cleanup: that is the code of a `--rm` container, whose record is gone then.
     pub fn wait_container(&mut self, name_or_id: &str) -> Result<i32> {
         let rec = self.lookup_container(name_or_id)?;
         let paths = self.container_paths(&rec.id);
+        let mut reported = None;
+        // Opened while the monitor runs: `--rm` removes the lock file with the container.
+        let watch = MonitorWatch::open(&paths);
+        if rec.state.has_monitor() {
+            if let Ok(stream) = super::attach::connect(&paths) {
+                let mut r = std::io::BufReader::new(stream);
+                while let Ok(Some(f)) = super::attach::Frame::read_from(&mut r) {
+                    if let super::attach::Frame::Exit(c) = f {
+                        reported = Some(c);
+                        break;
+                    }
+                }
+            }
+        }
         // Between an exit and a restart the state says exited but the monitor lives on.
         if rec.state.has_monitor() || monitor_alive(&paths) {
-            wait_monitor(&paths, None);
+            match watch {
+                Some(w) => w.wait(),
+                None => {
+                    wait_monitor(&paths, None);
+                }
+            }
         }
         match record::get(self.db()?.conn(), &rec.id)? {
             Some(mut r) => {
                 self.reconcile(&mut r)?;
                 Ok(r.exit_code)
             }
-            None => Ok(rec.exit_code),
-        }
-    }
-
-    /// Waits until the container is running (`wait --condition running`).
-    pub fn wait_running(&mut self, name_or_id: &str, interval: Duration) -> Result<i32> {
-        loop {
-            let rec = self.lookup_container(name_or_id)?;
-            if rec.state == ContainerState::Running {
-                return Ok(-1);
-            }
-            std::thread::sleep(interval);
+            None => Ok(reported.unwrap_or(rec.exit_code)),
         }
     }
 
@@ -439,8 +453,9 @@ impl Engine {
         if let Ok(rt) = self.runtime_for(&rec.config) {
             let _ = paths.runtime(&rt).delete(&rec.id, true);
         }
+        let net = self.container_network_down(&rec.id);
         rootfs::unmount(&paths)?;
-        Ok(())
+        net
     }
 
     /// Deletes everything of a stopped container: runtime state, mount, directories, record.
@@ -453,6 +468,9 @@ impl Engine {
                     let _ = rt.delete(id, true);
                 }
             }
+        }
+        if let Err(e) = self.container_network_down(id) {
+            log::warn!("network teardown of {id}: {e}");
         }
         rootfs::unmount(&paths)?;
         // Never recurse into a mount: with `--rootfs` it would be the user's directory.

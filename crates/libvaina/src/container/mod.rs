@@ -19,12 +19,14 @@ pub mod inspect;
 pub mod lifecycle;
 pub mod logs;
 pub mod names;
+pub mod net;
 pub mod options;
 pub mod record;
 pub mod rootfs;
 pub mod spec;
 pub mod stats;
 pub mod top;
+pub mod vfs;
 
 pub use config::ContainerConfig;
 pub use options::RestartPolicy;
@@ -72,6 +74,9 @@ pub enum ContainerError {
     /// `exec` into a container that is not running (Podman exits 255 here).
     #[error("can only create exec sessions on running containers: container state improper")]
     ExecNotRunning,
+    /// An exec session could not be set up (a bad user, no command): Podman exits 255.
+    #[error("{0}")]
+    ExecSetup(String),
     /// The monitor could not be started or reported a failure.
     #[error("container monitor: {0}")]
     Monitor(String),

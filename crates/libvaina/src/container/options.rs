@@ -23,6 +23,8 @@ pub struct CreateOptions {
     pub name: Option<String>,
     /// `--rootfs`: the positional argument is this exploded directory, not an image.
     pub rootfs: Option<PathBuf>,
+    /// `--rootfs DIR:O`: an overlay over the directory, which stays unchanged.
+    pub rootfs_overlay: bool,
     /// `--entrypoint`, already split; `Some(vec![])` clears the image's entrypoint.
     pub entrypoint: Option<Vec<String>>,
     /// The command after the image name; empty means the image's CMD.
@@ -100,6 +102,8 @@ pub struct CreateOptions {
     pub mounts: Vec<UserMount>,
     /// `--volumes-from CTR[:ro|rw]`: the container and the forced read-only mode.
     pub volumes_from: Vec<(String, Option<bool>)>,
+    /// `--network NAME,...`, `--network-alias`, `--ip`, `-p`, `-P`, `--dns`, `--add-host`, ...
+    pub network: super::net::NetworkOptions,
     /// `--pod NAME|ID`: the pod the container joins (see [`crate::pod`]).
     pub pod: Option<String>,
     /// Set by the pod module for a pod's infra container.
@@ -181,6 +185,12 @@ pub struct ContainerDefaults {
     pub env_host: bool,
     /// `[engine] pull_policy`.
     pub pull: PullPolicy,
+    /// `netns`: the network mode without `--network` (`private`/`bridge`, `none`, `host`).
+    #[serde(default)]
+    pub netns: Option<String>,
+    /// `no_hosts`: no /etc/hosts of vaina's making.
+    #[serde(default)]
+    pub no_hosts: bool,
 }
 
 impl ContainerDefaults {
@@ -241,6 +251,8 @@ impl ContainerDefaults {
         d.stop_timeout = u32::try_from(conf.stop_timeout()).unwrap_or(u32::MAX);
         d.init = conf.init();
         d.env_host = c.env_host.unwrap_or(false);
+        d.netns = c.netns.clone().filter(|n| !n.is_empty());
+        d.no_hosts = c.no_hosts.unwrap_or(false);
         if let Some(p) = &conf.engine.pull_policy {
             d.pull = parse::pull(p).map_err(|e| bad("pull_policy", e))?;
         }
@@ -282,6 +294,8 @@ impl Default for ContainerDefaults {
             init: false,
             env_host: false,
             pull: PullPolicy::Missing,
+            netns: None,
+            no_hosts: false,
         }
     }
 }
@@ -343,8 +357,12 @@ pub enum NamespaceMode {
     Container(String),
     /// A namespace file (`ns:PATH`).
     Path(PathBuf),
-    /// Network only: a new namespace with just loopback (`--network none`).
+    /// Network only: a new namespace with just loopback (`--network none`). IPC: a new
+    /// namespace without /dev/shm.
     None,
+    /// IPC only (Podman's default): a new namespace whose /dev/shm is a tmpfs vaina mounts
+    /// on the host (`userdata/shm`), so `--ipc container:NAME` can share it.
+    Shareable,
 }
 
 /// `--pid`, `--ipc`, `--uts`, `--network`.

@@ -2,7 +2,9 @@
 //! unpacked layers (lower, top layer first in `lowerdir`) with a per-container `upper` and
 //! `work` dir, mounted at `merged` while the container runs (by the monitor) and unmounted at
 //! cleanup. A container made with `--rootfs DIR` has no layers: the user's directory is
-//! bind-mounted at `merged` instead, so writes land in it as with Podman.
+//! bind-mounted at `merged` instead, so writes land in it as with Podman (with `DIR:O` the
+//! directory is the overlay's only lower dir instead). With the vfs driver the container's
+//! own copy of the layers (`<dir>/rootfs`, see [`super::vfs`]) is bound at `merged`.
 
 use super::ContainerError;
 use crate::store::StorePaths;
@@ -39,6 +41,22 @@ impl ContainerPaths {
     }
     pub fn merged(&self) -> PathBuf {
         self.dir.join("merged")
+    }
+    /// The vfs driver's copy of the image (absent for overlay containers).
+    pub fn vfs_rootfs(&self) -> PathBuf {
+        self.dir.join("rootfs")
+    }
+    /// What holds the container's own bytes: the vfs copy or the overlay upper dir.
+    pub fn writable_layer(&self) -> PathBuf {
+        if self.is_vfs() {
+            self.vfs_rootfs()
+        } else {
+            self.upper()
+        }
+    }
+    /// Whether the container was made by the vfs driver.
+    pub fn is_vfs(&self) -> bool {
+        self.vfs_rootfs().is_dir()
     }
     pub fn default_log(&self) -> PathBuf {
         self.dir.join("ctr.log")
@@ -85,6 +103,9 @@ pub fn mount(
     let merged = paths.merged();
     if let Some(dir) = rootfs {
         return bind_dir(dir, &merged);
+    }
+    if paths.is_vfs() {
+        return bind_dir(&paths.vfs_rootfs(), &merged);
     }
     for d in [paths.upper(), paths.work(), merged.clone()] {
         std::fs::create_dir_all(&d).map_err(|e| ContainerError::Mount {
@@ -184,8 +205,50 @@ pub fn check_rootfs_dir(dir: &Path) -> Result<(), ContainerError> {
     }
 }
 
-/// Unmounts the rootfs (no-op when not mounted).
+/// The container's host-side /dev/shm (Podman keeps it in the same place).
+pub fn shm_dir(paths: &ContainerPaths) -> PathBuf {
+    paths.dir.join("userdata").join("shm")
+}
+
+/// Mounts the container's host-side /dev/shm: a tmpfs of `size` bytes (no-op when mounted).
+pub fn mount_shm(paths: &ContainerPaths, size: u64) -> Result<(), ContainerError> {
+    let dir = shm_dir(paths);
+    if is_mounted(&dir) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| ContainerError::Invalid(format!("{}: {e}", dir.display())))?;
+    let data = format!("mode=1777,size={}k", size.div_ceil(1024));
+    nix::mount::mount(
+        Some("shm"),
+        &dir,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        Some(data.as_str()),
+    )
+    .map_err(|source| ContainerError::Mount {
+        what: "mounting /dev/shm at",
+        path: dir,
+        source,
+    })
+}
+
+/// Unmounts the rootfs and the host-side /dev/shm (no-op when not mounted).
 pub fn unmount(paths: &ContainerPaths) -> Result<(), ContainerError> {
+    let shm = shm_dir(paths);
+    while shm.exists() && is_mounted(&shm) {
+        match nix::mount::umount2(&shm, MntFlags::MNT_DETACH) {
+            Ok(()) => {}
+            Err(nix::Error::EINVAL) | Err(nix::Error::ENOENT) => break,
+            Err(source) => {
+                return Err(ContainerError::Mount {
+                    what: "unmounting",
+                    path: shm,
+                    source,
+                })
+            }
+        }
+    }
     let merged = paths.merged();
     while is_mounted(&merged) {
         // A lazy unmount: the mount leaves the namespace at once and the kernel finishes the

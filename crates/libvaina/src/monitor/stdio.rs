@@ -9,6 +9,7 @@ use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
 use std::io::IoSliceMut;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -93,24 +94,85 @@ fn create_with_console(
     paths: &ContainerPaths,
 ) -> Result<ContainerIo, RuntimeError> {
     let sock = paths.run_dir.join("console.sock");
-    let _ = std::fs::remove_file(&sock);
+    let master = with_console(rt, &sock, |console| {
+        let mut c = rt.command(&["create", "--bundle"]);
+        c.arg(&paths.dir)
+            .arg("--pid-file")
+            .arg(paths.pid_file())
+            .arg("--console-socket")
+            .arg(console)
+            .arg(id);
+        c
+    })?;
+    Ok(ContainerIo::Pty { master })
+}
+
+/// Runs `runtime exec --detach` of an exec session (`process` is its description) with the
+/// streams it asks for; the process's PID is written to `pid_file`.
+pub fn exec(
+    rt: &Runtime,
+    id: &str,
+    process: &Path,
+    pid_file: &Path,
+    tty: bool,
+    interactive: bool,
+) -> Result<ContainerIo, RuntimeError> {
+    let _ = std::fs::remove_file(pid_file);
+    if tty {
+        let sock = pid_file.with_extension("console");
+        let master = with_console(rt, &sock, |console| {
+            rt.exec_command(id, process, true, Some(pid_file), Some(console))
+        })?;
+        return Ok(ContainerIo::Pty { master });
+    }
+    let (out_r, out_w) = pipe()?;
+    let (err_r, err_w) = pipe()?;
+    let (stdin_keep, stdin_child) = if interactive {
+        let (r, w) = pipe()?;
+        (Some(w), Stdio::from(r))
+    } else {
+        (None, Stdio::null())
+    };
+    let mut c = rt.exec_command(id, process, true, Some(pid_file), None);
+    c.stdin(stdin_child)
+        .stdout(Stdio::from(out_w))
+        .stderr(Stdio::from(err_w));
+    let _ = std::fs::remove_file(&rt.log);
+    let status = c.status().map_err(|source| RuntimeError::Spawn {
+        path: rt.path.clone(),
+        source,
+    })?;
+    if !status.success() || rt.last_logged_error().is_some() {
+        // The runtime's own message went into the process's stderr pipe: the log has it.
+        return Err(rt.failure(""));
+    }
+    Ok(ContainerIo::Pipes {
+        stdin: stdin_keep,
+        stdout: out_r,
+        stderr: err_r,
+    })
+}
+
+/// Runs the runtime command `build` makes (given the console socket path to pass) and
+/// receives the terminal's master side it sends over that socket.
+fn with_console(
+    rt: &Runtime,
+    sock: &Path,
+    build: impl FnOnce(&Path) -> std::process::Command,
+) -> Result<OwnedFd, RuntimeError> {
+    let _ = std::fs::remove_file(sock);
     let io_err = |what: &str, e: std::io::Error| failed(rt, format!("{what}: {e}"));
-    let (dir, short) = short_socket_path(&sock).map_err(|e| io_err("console socket", e))?;
+    let (dir, short) = short_socket_path(sock).map_err(|e| io_err("console socket", e))?;
     let listener = UnixListener::bind(&short).map_err(|e| io_err("binding console socket", e))?;
     // The runtime runs in another process: give it a path through our /proc entry.
+    let name = sock.file_name().unwrap_or_default().to_string_lossy();
     let for_runtime = std::path::PathBuf::from(format!(
-        "/proc/{}/fd/{}/console.sock",
+        "/proc/{}/fd/{}/{name}",
         std::process::id(),
         dir.as_raw_fd()
     ));
-    let mut c = rt.command(&["create", "--bundle"]);
-    c.arg(&paths.dir)
-        .arg("--pid-file")
-        .arg(paths.pid_file())
-        .arg("--console-socket")
-        .arg(&for_runtime)
-        .arg(id)
-        .stdin(Stdio::null())
+    let mut c = build(&for_runtime);
+    c.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let _ = std::fs::remove_file(&rt.log);
@@ -139,6 +201,7 @@ fn create_with_console(
                     if let Some(mut e) = child.stderr.take() {
                         let _ = std::io::Read::read_to_string(&mut e, &mut err);
                     }
+                    let _ = std::fs::remove_file(sock);
                     return Err(rt.failure(&err));
                 }
                 if master.is_none() {
@@ -154,11 +217,8 @@ fn create_with_console(
             Err(e) => return Err(io_err("waiting for the runtime", e)),
         }
     }
-    let _ = std::fs::remove_file(&sock);
-    match master {
-        Some(m) => Ok(ContainerIo::Pty { master: m }),
-        None => Err(failed(rt, "the runtime sent no terminal".into())),
-    }
+    let _ = std::fs::remove_file(sock);
+    master.ok_or_else(|| failed(rt, "the runtime sent no terminal".into()))
 }
 
 /// Receives one file descriptor sent with SCM_RIGHTS.

@@ -137,6 +137,10 @@ impl Engine {
             o.name = Some(format!("{}-infra", &id[..12]));
             o.pod = Some(id.clone());
             o.infra = true;
+            if pod.config.shares("ipc") {
+                // A host-side /dev/shm that the members bind (`--ipc container:`).
+                o.namespaces.ipc = NamespaceMode::Shareable;
+            }
             if o.hostname.is_none() && pod.config.shares("uts") {
                 o.hostname = Some(if pod.config.hostname.is_empty() {
                     pod.name.clone()
@@ -195,7 +199,13 @@ impl Engine {
                 ("uts", &mut ns.uts),
                 ("net", &mut ns.net),
             ] {
-                if pod.config.shares(kind) && *mode == NamespaceMode::Private {
+                // Defaults (containers.conf `netns`, `ipc`) give way to the pod's namespaces;
+                // an explicit `--network` was refused above, `host`/`container:`/`ns:` stay.
+                let default_mode = matches!(
+                    mode,
+                    NamespaceMode::Private | NamespaceMode::None | NamespaceMode::Shareable
+                );
+                if pod.config.shares(kind) && default_mode {
                     *mode = NamespaceMode::Container(infra.clone());
                 }
             }

@@ -13,6 +13,7 @@
 
 pub mod blobs;
 pub mod db;
+pub mod driver;
 pub mod lock;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +49,9 @@ pub enum StoreError {
     },
     #[error("blob {0} not found in the store")]
     BlobNotFound(String),
+    /// The graph driver cannot be used (unknown, or not the one the store was made with).
+    #[error("{0}")]
+    Driver(String),
 }
 
 impl StoreError {

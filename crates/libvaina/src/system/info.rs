@@ -200,19 +200,19 @@ impl Engine {
         };
         let (images, containers) = self.store_counts()?;
         let (allocated, used, fs_kind) = host::filesystem(&self.paths.root);
+        let driver = self.graph_driver()?;
         let mut graph_status = BTreeMap::new();
-        graph_status.insert("Backing Filesystem".into(), fs_kind);
-        graph_status.insert("Native Overlay Diff".into(), "true".into());
-        graph_status.insert("Supports d_type".into(), "true".into());
-        graph_status.insert("Using metacopy".into(), "false".into());
+        // Podman's vfs driver reports no status.
+        if driver == crate::store::driver::GraphDriver::Overlay {
+            graph_status.insert("Backing Filesystem".into(), fs_kind);
+            graph_status.insert("Native Overlay Diff".into(), "true".into());
+            graph_status.insert("Supports d_type".into(), "true".into());
+            graph_status.insert("Using metacopy".into(), "false".into());
+        }
         let store = StoreInfo {
             config_file: String::new(),
             container_store: containers,
-            graph_driver_name: self
-                .options
-                .storage_driver
-                .clone()
-                .unwrap_or_else(|| "overlay".into()),
+            graph_driver_name: driver.name().into(),
             graph_options: BTreeMap::new(),
             graph_root: self.paths.root.display().to_string(),
             graph_root_allocated: allocated,

@@ -165,7 +165,7 @@ impl Engine {
         }
         let volumes = self.volume_list().unwrap_or_default();
         for c in &containers {
-            let upper = self.container_paths(&c.id).upper();
+            let upper = self.container_paths(&c.id).writable_layer();
             let local_volumes = volumes
                 .iter()
                 .filter(|v| {
@@ -205,7 +205,7 @@ impl Engine {
             if c.state.is_active() || c.config.infra {
                 continue;
             }
-            let size = dir_size(&self.container_paths(&c.id).upper());
+            let size = dir_size(&self.container_paths(&c.id).writable_layer());
             // Newest first, so dependents go before their dependencies; a stopped container
             // that a running one depends on stays.
             let id = match self.remove_container(&c.id, false, None) {
@@ -273,6 +273,7 @@ impl Engine {
             keep(self.volume_remove(&v.name, true, Some(0)).map(|_| ()));
         }
         keep(self.network_prune(&|_| false).map(|_| ()));
+        keep(self.network_reset_default());
         for dir in [self.paths.root.clone(), self.paths.runroot.clone()] {
             unmount_below(&dir);
             match std::fs::remove_dir_all(&dir) {

@@ -66,13 +66,20 @@ fn collect(
             ))
         })?;
         for mut m in stored_mounts(engine, &rec.id)? {
-            if matches!(m.source, MountSource::Tmpfs)
+            if matches!(m.source, MountSource::Tmpfs | MountSource::Image { .. })
                 || all.iter().any(|o| o.destination == m.destination)
             {
                 continue;
             }
             if let Some(ro) = ro {
                 m.read_only = *ro;
+            }
+            // An `:O` mount gets its own upper dir in this container.
+            let before = m.options.len();
+            m.options
+                .retain(|o| !o.starts_with("upperdir=") && !o.starts_with("workdir="));
+            if m.options.len() != before {
+                m.options.push("O".into());
             }
             all.push(m);
         }
@@ -138,6 +145,14 @@ pub fn attach_for_container(
                     VolumeError::Invalid(format!("statfs {}: {}", src.display(), errno_text(&e)))
                 })?;
             }
+            MountSource::Image { name, .. } => {
+                engine.lookup_image(name).map_err(|e| {
+                    VolumeError::Invalid(format!(
+                        "creating image volume {name:?}:{:?}: {e}",
+                        m.destination
+                    ))
+                })?;
+            }
             MountSource::Volume(Some(n)) if !super::valid_name(n) => {
                 return Err(VolumeError::Invalid(format!(
                     "creating named volume {n:?}: {}",
@@ -155,7 +170,17 @@ pub fn attach_for_container(
         None
     };
     let conn = engine.db()?.conn();
-    for m in &mut mounts {
+    let image_mounts = engine.container_paths(id).dir.join("image-mounts");
+    for (i, m) in mounts.iter_mut().enumerate() {
+        if let MountSource::Image { name, layers, dir } = &mut m.source {
+            let img = engine.lookup_image(name)?;
+            *layers = engine.image_layer_dirs(&img)?;
+            *dir = image_mounts.join(i.to_string());
+            for d in [dir.join("upper"), dir.join("work")] {
+                std::fs::create_dir_all(&d).with_path(&d)?;
+            }
+            continue;
+        }
         let MountSource::Volume(name) = &m.source else {
             continue;
         };
@@ -182,6 +207,21 @@ pub fn attach_for_container(
         if rec.needs_copy_up && !m.no_copy && !backed {
             copy_up(rootfs, &m.destination, &data)?;
             record::clear_copy_up(conn, &name)?;
+        }
+    }
+    // `:O` mounts: an upper and work dir of the container's over the source.
+    let overlays = engine.container_paths(id).dir.join("overlay-volumes");
+    for (i, m) in mounts.iter_mut().enumerate() {
+        if let Some(pos) = m.options.iter().position(|o| o == "O") {
+            let d = overlays.join(i.to_string());
+            for sub in ["upper", "work"] {
+                std::fs::create_dir_all(d.join(sub)).with_path(d.join(sub))?;
+            }
+            m.options.remove(pos);
+            m.options
+                .push(format!("upperdir={}", d.join("upper").display()));
+            m.options
+                .push(format!("workdir={}", d.join("work").display()));
         }
     }
     if let Some((uid, gid)) = chown_to {
@@ -215,6 +255,29 @@ fn runtime_mount(engine: &Engine, m: &UserMount) -> Result<Mount> {
             engine.volume_mountpoint(n.as_deref().unwrap_or_default()),
         ),
         MountSource::Tmpfs => ("tmpfs", "tmpfs".into()),
+        MountSource::Image { layers, dir, .. } => {
+            // An overlay the runtime mounts in the container's namespace: nothing to mount
+            // or unmount on the host.
+            let lower: Vec<String> = layers
+                .iter()
+                .rev()
+                .map(|p| p.to_string_lossy().replace(':', "\\:"))
+                .collect();
+            options.push(format!("lowerdir={}", lower.join(":")));
+            options.push(format!("upperdir={}", dir.join("upper").display()));
+            options.push(format!("workdir={}", dir.join("work").display()));
+            ("overlay", "overlay".into())
+        }
+    };
+    // `:O`: an overlay with the source as its lower dir; its changes are dropped at each
+    // start ([`mount_for_container`]).
+    let overlay = m.options.iter().any(|o| o.starts_with("upperdir="));
+    let (typ, source) = if overlay {
+        let lower = source.to_string_lossy().replace(':', "\\:");
+        options.push(format!("lowerdir={lower}"));
+        ("overlay", "overlay".into())
+    } else {
+        (typ, source)
     };
     if typ == "bind" {
         options.push(if has("bind") { "bind" } else { "rbind" }.into());
@@ -231,6 +294,7 @@ fn runtime_mount(engine: &Engine, m: &UserMount) -> Result<Mount> {
         MountSource::Bind(_) => &[],
         MountSource::Volume(_) => &[("nosuid", "suid"), ("nodev", "dev")],
         MountSource::Tmpfs => &[("nosuid", "suid"), ("nodev", "dev"), ("noexec", "exec")],
+        MountSource::Image { .. } => &[("nosuid", "suid"), ("nodev", "dev")],
     };
     for (flag, opposite) in defaults {
         if !has(opposite) && !has(flag) {
@@ -340,6 +404,21 @@ fn release_mount(engine: &Engine, name: &str) -> Result<()> {
 /// Mounts the mount-backed volumes of container `id` (before the runtime creates it); the
 /// first user mounts the device, later users count. Nothing stays counted on failure.
 pub fn mount_for_container(engine: &Engine, id: &str) -> Result<()> {
+    // `:O` volumes start from their source again at each start, as in Podman.
+    for m in stored_mounts(engine, id)? {
+        for o in &m.options {
+            if let Some(d) = o
+                .strip_prefix("upperdir=")
+                .or_else(|| o.strip_prefix("workdir="))
+            {
+                let d = Path::new(d);
+                if d.starts_with(engine.container_paths(id).dir) {
+                    let _ = std::fs::remove_dir_all(d);
+                    std::fs::create_dir_all(d).with_path(d)?;
+                }
+            }
+        }
+    }
     let marker = mounted_marker(engine, id);
     if marker.exists() {
         return Ok(());
@@ -476,6 +555,7 @@ impl Engine {
                     .into_iter()
                     .filter(|o| {
                         !matches!(o.as_str(), "ro" | "rw")
+                            && !o.contains("dir=")
                             && !o.ends_with("private")
                             && !o.ends_with("shared")
                             && !o.ends_with("slave")
@@ -493,7 +573,7 @@ impl Engine {
                     })
                     .cloned()
                     .unwrap_or_else(|| match m.source {
-                        MountSource::Tmpfs => String::new(),
+                        MountSource::Tmpfs | MountSource::Image { .. } => String::new(),
                         _ => "rprivate".into(),
                     });
                 let (typ, name, source, driver) = match &m.source {
@@ -504,6 +584,7 @@ impl Engine {
                         ("volume", n, src, "local")
                     }
                     MountSource::Tmpfs => ("tmpfs", String::new(), "tmpfs".into(), ""),
+                    MountSource::Image { name, .. } => ("image", String::new(), name.clone(), ""),
                 };
                 let mut v = serde_json::json!({ "Type": typ });
                 if !name.is_empty() {
@@ -522,4 +603,21 @@ impl Engine {
             })
             .collect()
     }
+}
+
+/// The host directories or files behind a container's volumes and bind mounts, as
+/// (destination, source) pairs, parents first (for `cp` on a stopped container; tmpfs
+/// mounts have no host side).
+pub(crate) fn host_mounts(engine: &Engine, id: &str) -> Result<Vec<(String, std::path::PathBuf)>> {
+    let mut v: Vec<(String, std::path::PathBuf)> = stored_mounts(engine, id)?
+        .into_iter()
+        .filter(|m| !m.options.iter().any(|o| o.starts_with("upperdir=")))
+        .filter_map(|m| match m.source {
+            MountSource::Bind(p) => Some((m.destination, p)),
+            MountSource::Volume(Some(n)) => Some((m.destination, engine.volume_mountpoint(&n))),
+            _ => None,
+        })
+        .collect();
+    v.sort_by_key(|(d, _)| Path::new(d).components().count());
+    Ok(v)
 }

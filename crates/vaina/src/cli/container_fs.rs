@@ -34,6 +34,9 @@ pub struct MountArgs {
     /// Do not truncate output
     #[arg(long)]
     pub no_trunc: bool,
+    /// Act on the latest container podman is aware of
+    #[arg(short, long)]
+    pub latest: bool,
     pub containers: Vec<String>,
 }
 
@@ -45,6 +48,9 @@ pub struct UnmountArgs {
     /// Force the complete unmount of the specified mounted containers
     #[arg(short, long)]
     pub force: bool,
+    /// Act on the latest container podman is aware of
+    #[arg(short, long)]
+    pub latest: bool,
     pub containers: Vec<String>,
 }
 
@@ -53,7 +59,23 @@ pub struct DiffArgs {
     /// Change the output format (json)
     #[arg(long)]
     pub format: Option<String>,
-    pub name: String,
+    /// Act on the latest container podman is aware of
+    #[arg(short, long)]
+    pub latest: bool,
+    #[arg(required_unless_present = "latest")]
+    pub name: Option<String>,
+    /// Compare with this container or image instead of the parent
+    pub other: Option<String>,
+}
+
+/// The newest container's ID (`-l/--latest`).
+fn latest(engine: &libvaina::Engine) -> anyhow::Result<String> {
+    engine
+        .list_containers()?
+        .into_iter()
+        .next()
+        .map(|c| c.id)
+        .ok_or_else(|| anyhow::anyhow!("no containers to act on"))
 }
 
 #[derive(Debug, Args)]
@@ -75,8 +97,11 @@ pub fn run(g: &GlobalOpts, cmd: FsCommand) -> CmdResult {
     }
 }
 
-fn mount(g: &GlobalOpts, a: MountArgs) -> CmdResult {
+fn mount(g: &GlobalOpts, mut a: MountArgs) -> CmdResult {
     let engine = g.engine()?;
+    if a.latest {
+        a.containers.push(latest(&engine)?);
+    }
     let mut out = std::io::stdout().lock();
     if a.all {
         for c in engine.list_containers()? {
@@ -114,8 +139,11 @@ fn mount(g: &GlobalOpts, a: MountArgs) -> CmdResult {
     Ok(code)
 }
 
-fn unmount(g: &GlobalOpts, a: UnmountArgs) -> CmdResult {
+fn unmount(g: &GlobalOpts, mut a: UnmountArgs) -> CmdResult {
     let engine = g.engine()?;
+    if a.latest {
+        a.containers.push(latest(&engine)?);
+    }
     let names: Vec<String> = if a.all {
         engine
             .mounted_containers()?
@@ -143,7 +171,15 @@ fn unmount(g: &GlobalOpts, a: UnmountArgs) -> CmdResult {
 
 fn diff(g: &GlobalOpts, a: DiffArgs) -> CmdResult {
     let engine = g.engine()?;
-    let changes = engine.diff(&a.name)?;
+    let (name, other) = if a.latest {
+        (latest(&engine)?, a.name.clone())
+    } else {
+        (a.name.clone().unwrap_or_default(), a.other.clone())
+    };
+    let changes = match &other {
+        Some(o) => engine.diff_pair(&name, o)?,
+        None => engine.diff(&name)?,
+    };
     let mut out = std::io::stdout().lock();
     match a.format.as_deref().map(str::trim) {
         Some("json") => {
@@ -243,8 +279,10 @@ pub fn cp(g: &GlobalOpts, a: CpArgs) -> CmdResult {
         overwrite: a.overwrite,
     };
     match (split_ctr(&a.src), split_ctr(&a.dst)) {
-        (Some(_), Some(_)) => {
-            anyhow::bail!("copying from a container to another container is not supported")
+        (Some((from, src)), Some((to, dst))) => {
+            let src = if src.is_empty() { "/" } else { src };
+            let dst = if dst.is_empty() { "/" } else { dst };
+            engine.copy_between_containers(from, src, to, dst, &opts)?;
         }
         (None, None) => anyhow::bail!("name or ID cannot be empty"),
         (None, Some((ctr, path))) => {
@@ -287,6 +325,9 @@ pub struct CommitArgs {
     /// file to write the image ID to
     #[arg(long)]
     pub iidfile: Option<String>,
+    /// Include container volumes as image volumes
+    #[arg(long)]
+    pub include_volumes: bool,
     /// Set commit message for imported image
     #[arg(short, long)]
     pub message: Option<String>,
@@ -318,12 +359,12 @@ pub fn commit(g: &GlobalOpts, a: CommitArgs) -> CmdResult {
         pause: a.pause,
         squash: a.squash,
         docker,
+        include_volumes: a.include_volumes,
     };
+    let img = engine.commit_container(&a.container, a.image.as_deref(), &opts)?;
+    // Podman's progress lines, printed once the commit worked so an error comes alone.
     if !a.quiet {
         eprintln!("Getting image source signatures");
-    }
-    let img = engine.commit_container(&a.container, a.image.as_deref(), &opts)?;
-    if !a.quiet {
         eprintln!("Writing manifest to image destination");
     }
     if let Some(f) = &a.iidfile {

@@ -40,6 +40,9 @@ pub struct CommitOptions {
     pub squash: bool,
     /// `--format docker` instead of OCI.
     pub docker: bool,
+    /// `--include-volumes`: the container's volume and bind mount destinations become image
+    /// volumes.
+    pub include_volumes: bool,
 }
 
 impl Default for CommitOptions {
@@ -51,6 +54,7 @@ impl Default for CommitOptions {
             pause: true,
             squash: false,
             docker: false,
+            include_volumes: false,
         }
     }
 }
@@ -64,7 +68,18 @@ const SKIP: &[&str] = &[
 ];
 
 /// Writes the layer tar (gzip) to a temporary file; returns it with the diff ID.
-fn layer_blob(root: &Path, overlay: bool, tmpdir: &Path) -> Result<(std::fs::File, Digest)> {
+/// The changes of a vfs container as a layer: what to archive and what to white out.
+struct Selection {
+    include: std::collections::BTreeSet<PathBuf>,
+    deleted: Vec<PathBuf>,
+}
+
+fn layer_blob(
+    root: &Path,
+    overlay: bool,
+    tmpdir: &Path,
+    select: Option<Selection>,
+) -> Result<(std::fs::File, Digest)> {
     let mut tmp = tempfile::tempfile_in(tmpdir).map_err(|e| FsError::io(tmpdir, e))?;
     let gz = flate2::write::GzEncoder::new(&mut tmp, flate2::Compression::fast());
     let mut dw = DigestWriter::new(std::io::BufWriter::new(gz));
@@ -72,22 +87,38 @@ fn layer_blob(root: &Path, overlay: bool, tmpdir: &Path) -> Result<(std::fs::Fil
         let mut b = tar::Builder::new(&mut dw);
         if root.exists() {
             let fd = open_root(root).map_err(|e| FsError::io(root, e))?;
+            let deleted = select
+                .as_ref()
+                .map(|s| s.deleted.clone())
+                .unwrap_or_default();
             let o = WriteOptions {
                 overlay,
-                skip: if overlay {
+                skip: if overlay || select.is_some() {
                     SKIP.iter().map(PathBuf::from).collect()
                 } else {
                     Vec::new()
                 },
+                include: select.map(|s| s.include),
             };
             // The root entry itself is left out: entries are relative (`bin/sh`).
             for e in sorted_children(root)? {
-                let efd = super::resolve::resolve(&fd, &e, false)
-                    .map_err(|err| FsError::io(root.join(&e), err))?;
-                if o.skip.contains(&e) {
+                if o.skip.contains(&e) || !o.wants_below(&e) {
                     continue;
                 }
+                let efd = super::resolve::resolve(&fd, &e, false)
+                    .map_err(|err| FsError::io(root.join(&e), err))?;
                 write_child(&mut b, &fd, &efd, &e, &o)?;
+            }
+            for d in deleted {
+                let mut h = tar::Header::new_gnu();
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_mode(0o644);
+                h.set_size(0);
+                let mut wh = std::ffi::OsString::from(".wh.");
+                wh.push(d.file_name().unwrap_or_default());
+                let name = d.parent().unwrap_or(Path::new("")).join(wh);
+                b.append_data(&mut h, &name, std::io::empty())
+                    .map_err(|e| FsError::io(&d, e))?;
             }
         }
         b.finish().map_err(|e| FsError::io(root, e))?;
@@ -197,12 +228,28 @@ impl Engine {
     ) -> Result<(std::fs::File, Digest)> {
         let tmpdir = self.paths.root.join("tmp");
         std::fs::create_dir_all(&tmpdir).map_err(|e| FsError::io(&tmpdir, e))?;
+        let paths = self.container_paths(&rec.id);
         if opts.squash {
             let guard = self.rootfs_guard(rec)?;
-            layer_blob(guard.path(), false, &tmpdir)
+            layer_blob(guard.path(), false, &tmpdir, None)
+        } else if paths.is_vfs() {
+            let root = paths.vfs_rootfs();
+            let mut sel = Selection {
+                include: Default::default(),
+                deleted: Vec::new(),
+            };
+            for c in crate::container::vfs::changes(&root, &rec.config.layers)? {
+                let rel = PathBuf::from(c.path.trim_start_matches('/'));
+                match c.kind {
+                    super::diff::ChangeKind::Deleted => sel.deleted.push(rel),
+                    _ => {
+                        sel.include.insert(rel);
+                    }
+                }
+            }
+            layer_blob(&root, false, &tmpdir, Some(sel))
         } else {
-            let upper = self.container_paths(&rec.id).upper();
-            layer_blob(&upper, true, &tmpdir)
+            layer_blob(&paths.upper(), true, &tmpdir, None)
         }
     }
 
@@ -263,6 +310,14 @@ impl Engine {
             if let Some(l) = l.as_object_mut() {
                 for (k, v) in &rc.labels {
                     l.insert(k.clone(), json!(v));
+                }
+            }
+        }
+        if opts.include_volumes {
+            let vols = c.entry("Volumes").or_insert_with(|| json!({}));
+            if let Some(v) = vols.as_object_mut() {
+                for (dest, _) in crate::volume::attach::host_mounts(self, &rec.id)? {
+                    v.insert(dest, json!({}));
                 }
             }
         }

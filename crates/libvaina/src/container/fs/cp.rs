@@ -11,7 +11,7 @@
 //! directory's contents.
 
 use super::fdtar::{self, ExtractOptions};
-use super::resolve::{open_root, resolve};
+use super::resolve::resolve;
 use super::FsError;
 use crate::container::record::ContainerRecord;
 use crate::{Engine, Result};
@@ -102,13 +102,13 @@ impl Engine {
                 return Err(not_on_host(p));
             }
         }
-        let guard = self.rootfs_guard(&rec)?;
-        let root = open_root(guard.path()).map_err(|e| FsError::io(guard.path(), e))?;
+        let croot = self.copy_root(&rec)?;
+        let root = croot.fd();
         let xo = ExtractOptions {
             chown: opts.archive.then(|| self.container_user(&rec)),
             overwrite: opts.overwrite,
         };
-        let existing = resolve(&root, Path::new(dst), true).ok();
+        let existing = resolve(root, Path::new(dst), true).ok();
         let existing_dir = match &existing {
             Some(fd) => fdtar::as_dir(fd).map_err(|e| FsError::io(dst, e))?,
             None => None,
@@ -151,7 +151,7 @@ impl Engine {
                         let name = base_name(dst).ok_or_else(|| not_on_container(dst, ctr))?;
                         let parent = Path::new(dst).parent().unwrap_or(Path::new("/"));
                         let pfd =
-                            resolve(&root, parent, true).map_err(|_| not_on_container(dst, ctr))?;
+                            resolve(root, parent, true).map_err(|_| not_on_container(dst, ctr))?;
                         let d = fdtar::as_dir(&pfd)
                             .map_err(|e| FsError::io(parent, e))?
                             .ok_or_else(|| not_on_container(dst, ctr))?;
@@ -172,10 +172,10 @@ impl Engine {
         _opts: &CpOptions,
     ) -> Result<()> {
         let rec = self.lookup_container(ctr)?;
-        let guard = self.rootfs_guard(&rec)?;
-        let root = open_root(guard.path()).map_err(|e| FsError::io(guard.path(), e))?;
+        let croot = self.copy_root(&rec)?;
+        let root = croot.fd();
         let follow = src.ends_with('/') || wants_contents(src);
-        let fd = resolve(&root, Path::new(src), follow).map_err(|_| not_on_container(src, ctr))?;
+        let fd = resolve(root, Path::new(src), follow).map_err(|_| not_on_container(src, ctr))?;
         let src_is_dir = fdtar::as_dir(&fd).ok().flatten().is_some();
         let base = base_name(src).unwrap_or_else(|| PathBuf::from("."));
         match target {
@@ -227,6 +227,39 @@ impl Engine {
                 stream_out_to_host(&fd, &name, &dir)
             }
         }
+    }
+}
+
+impl Engine {
+    /// Copies `src` of container `from` to `dst` in container `to` (`cp CTR1:SRC CTR2:DST`),
+    /// staged in a temporary directory so the naming rules are those of the two halves.
+    pub fn copy_between_containers(
+        &self,
+        from: &str,
+        src: &str,
+        to: &str,
+        dst: &str,
+        opts: &CpOptions,
+    ) -> Result<()> {
+        self.lookup_container(to)?;
+        let tmpdir = &self.paths.tmpdir;
+        std::fs::create_dir_all(tmpdir).map_err(|e| FsError::io(tmpdir, e))?;
+        let stage = tempfile::Builder::new()
+            .prefix("cp-")
+            .tempdir_in(tmpdir)
+            .map_err(|e| FsError::io(tmpdir, e))?;
+        let name = match base_name(src) {
+            Some(n) if !wants_contents(src) => n,
+            _ => PathBuf::from("contents"),
+        };
+        let staged = stage.path().join(name);
+        self.copy_from_container(from, src, CopyTarget::Host(staged.clone()), opts)?;
+        let staged = if wants_contents(src) {
+            staged.join(".")
+        } else {
+            staged
+        };
+        self.copy_into_container(to, CopySource::Host(staged), dst, opts)
     }
 }
 

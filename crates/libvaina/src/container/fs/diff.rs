@@ -172,13 +172,71 @@ fn walk(upper: &Path, rel: &Path, lowers: &[PathBuf], out: &mut Vec<Change>) -> 
     Ok(())
 }
 
+/// One side of a two-argument `diff`: a real directory tree to compare, or layers.
+enum Side<'a> {
+    /// A container's mounted rootfs.
+    Container(super::mount::RootfsGuard<'a>),
+    /// An image's layer directories (lowest first).
+    Image(Vec<PathBuf>),
+}
+
 impl Engine {
+    fn diff_side(&self, name_or_id: &str) -> Result<Side<'_>> {
+        match self.lookup_container(name_or_id) {
+            Ok(rec) => Ok(Side::Container(self.rootfs_guard(&rec)?)),
+            Err(crate::Error::Container(crate::container::ContainerError::NotFound(_))) => {
+                let img = self.lookup_image(name_or_id).map_err(|e| match e {
+                    crate::Error::Image(crate::image::ImageError::NotFound(_)) => {
+                        FsError::NotFound(format!("{name_or_id} not found: layer not known")).into()
+                    }
+                    e => e,
+                })?;
+                Ok(Side::Image(self.image_layer_dirs(&img)?))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `diff A B`: what `a` changed relative to `b` (each a container or an image).
+    pub fn diff_pair(&self, a: &str, b: &str) -> Result<Vec<Change>> {
+        let new = self.diff_side(a)?;
+        let old = self.diff_side(b)?;
+        let any_container = matches!(new, Side::Container(_)) || matches!(old, Side::Container(_));
+        let lowers = match &old {
+            Side::Container(g) => vec![g.path().to_path_buf()],
+            Side::Image(l) => l.clone(),
+        };
+        let mut v = match &new {
+            Side::Container(g) => crate::container::vfs::changes(g.path(), &lowers)?,
+            Side::Image(layers) => {
+                // An image has no tree of its own: compare a temporary copy of its layers.
+                let tmp = &self.paths.tmpdir;
+                std::fs::create_dir_all(tmp).map_err(|e| FsError::io(tmp, e))?;
+                let t = tempfile::Builder::new()
+                    .prefix("diff-")
+                    .tempdir_in(tmp)
+                    .map_err(|e| FsError::io(tmp, e))?;
+                let root = t.path().join("rootfs");
+                crate::container::vfs::populate(&root, layers)?;
+                crate::container::vfs::changes(&root, &lowers)?
+            }
+        };
+        if any_container {
+            v.retain(|c| !CONTAINER_MOUNTS.contains(&c.path.as_str()));
+        }
+        Ok(v)
+    }
+
     /// `diff` of a container (by name or ID) or else of an image against its parent.
     pub fn diff(&self, name_or_id: &str) -> Result<Vec<Change>> {
         match self.lookup_container(name_or_id) {
             Ok(rec) => {
                 let paths = self.container_paths(&rec.id);
-                let mut v = changes(&paths.upper(), &rec.config.layers)?;
+                let mut v = if paths.is_vfs() {
+                    crate::container::vfs::changes(&paths.vfs_rootfs(), &rec.config.layers)?
+                } else {
+                    changes(&paths.upper(), &rec.config.layers)?
+                };
                 v.retain(|c| !CONTAINER_MOUNTS.contains(&c.path.as_str()));
                 Ok(v)
             }

@@ -49,6 +49,24 @@ pub struct WriteOptions {
     pub overlay: bool,
     /// Entry names (as archived) to leave out.
     pub skip: Vec<PathBuf>,
+    /// When set, only these entries (as archived) are written; directories are still
+    /// descended when an entry below them is wanted.
+    pub include: Option<std::collections::BTreeSet<PathBuf>>,
+}
+
+impl WriteOptions {
+    /// Whether `name` itself is written.
+    pub fn wants(&self, name: &Path) -> bool {
+        self.include.as_ref().is_none_or(|s| s.contains(name))
+    }
+    /// Whether `name` or anything below it is written.
+    pub fn wants_below(&self, name: &Path) -> bool {
+        self.include.as_ref().is_none_or(|s| {
+            s.range(name.to_path_buf()..)
+                .next()
+                .is_some_and(|p| p.starts_with(name))
+        })
+    }
 }
 
 /// [`write_tree`] with options.
@@ -95,9 +113,11 @@ fn write_dir<W: Write>(
     name: &Path,
     o: &WriteOptions,
 ) -> Result<()> {
-    let mut h = header_for(st, tar::EntryType::Directory);
-    b.append_data(&mut h, name, io::empty())
-        .map_err(|e| ioerr(name, e))?;
+    if o.wants(name) {
+        let mut h = header_for(st, tar::EntryType::Directory);
+        b.append_data(&mut h, name, io::empty())
+            .map_err(|e| ioerr(name, e))?;
+    }
     if o.overlay && is_opaque_fd(&dir) {
         let mut h = header_for(st, tar::EntryType::Regular);
         h.set_mode(0o644);
@@ -121,7 +141,7 @@ fn write_dir<W: Write>(
     names.sort();
     for n in names {
         let child = name.join(&n);
-        if o.skip.contains(&child) {
+        if o.skip.contains(&child) || !o.wants_below(&child) {
             continue;
         }
         let cst = match fstatat(

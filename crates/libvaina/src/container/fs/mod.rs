@@ -8,6 +8,7 @@
 //! rootfs). Paths inside a container are always resolved inside its root ([`resolve`]).
 
 pub mod commit;
+pub mod copyroot;
 pub mod cp;
 pub mod diff;
 pub mod export;

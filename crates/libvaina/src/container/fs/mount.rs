@@ -85,7 +85,7 @@ impl Engine {
     fn acquire_rootfs(&self, rec: &ContainerRecord) -> Result<PathBuf> {
         let paths = self.container_paths(&rec.id);
         let _lock = self.mount_lock(&rec.id)?;
-        let merged = rootfs::mount(&paths, &rec.config.layers, rec.config.rootfs.as_deref())?;
+        let merged = rootfs::mount(&paths, &rec.config.layers, rec.config.bind_rootfs())?;
         set_count(&paths, mount_count(&paths) + 1)?;
         Ok(merged)
     }

@@ -14,6 +14,15 @@ pub enum MountSource {
     Volume(Option<String>),
     /// A fresh tmpfs.
     Tmpfs,
+    /// An image's root filesystem (`--mount type=image`): an overlay of its `layers` (lowest
+    /// first) with an upper and work dir under `dir`, both filled in at create time.
+    Image {
+        name: String,
+        #[serde(default)]
+        layers: Vec<PathBuf>,
+        #[serde(default)]
+        dir: PathBuf,
+    },
 }
 
 /// One user mount, as the flags describe it.
@@ -96,13 +105,17 @@ fn volume_options(m: &mut UserMount, opts: &str) -> Result<()> {
             label.join(", ")
         )));
     }
+    if list.contains(&"O") && list.len() > 1 {
+        return Err(invalid("can't use 'O' with other options"));
+    }
     for o in list {
         match o {
             "ro" => m.read_only = true,
             "rw" => m.read_only = false,
             // SELinux relabelling: accepted and ignored (vaina does not label).
             "z" | "Z" => {}
-            "O" => return Err(invalid("overlay volumes (O) are not supported by vaina")),
+            // An overlay over the source; the volume module gives it an upper dir.
+            "O" => m.options.push("O".into()),
             "U" => m.chown = true,
             "nocopy" => m.no_copy = true,
             "copy" => m.no_copy = false,
@@ -224,7 +237,9 @@ pub fn mount(spec: &str) -> Result<UserMount> {
             }
             MountSource::Tmpfs
         }
-        "image" => return Err(invalid("--mount type=image is not supported by vaina yet")),
+        "image" => {
+            return image_mount(src, dst, rest);
+        }
         other => return Err(invalid(format!("invalid filesystem type {other:?}"))),
     };
     if let MountSource::Bind(p) = &source {
@@ -265,6 +280,33 @@ pub fn mount(spec: &str) -> Result<UserMount> {
                 None => return Err(bad_option(&k)),
             },
             ("tmpfs", "tmpcopyup" | "notmpcopyup") => {}
+            _ => return Err(bad_option(&k)),
+        }
+    }
+    Ok(m)
+}
+
+/// `--mount type=image,src=IMAGE,dst=PATH[,rw=true|false]`: read-only unless `rw=true`.
+fn image_mount(
+    src: Option<String>,
+    dst: String,
+    rest: Vec<(String, Option<String>)>,
+) -> Result<UserMount> {
+    let Some(name) = src.filter(|s| !s.is_empty()) else {
+        return Err(invalid("must set source and destination for image volume"));
+    };
+    let mut m = UserMount::new(
+        MountSource::Image {
+            name,
+            layers: Vec::new(),
+            dir: PathBuf::new(),
+        },
+        &dst,
+    );
+    m.read_only = true;
+    for (k, v) in rest {
+        match k.as_str() {
+            "rw" | "readwrite" => m.read_only = !bool_value(v.as_deref())?,
             _ => return Err(bad_option(&k)),
         }
     }

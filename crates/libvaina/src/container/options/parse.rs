@@ -223,6 +223,15 @@ pub fn device(value: &str) -> Result<DeviceMapping> {
     })
 }
 
+/// `--ipc`: `shareable` (the default), `private`, `none`, `host`, `container:NAME`, `ns:PATH`.
+pub fn ipc_namespace(value: &str) -> Result<NamespaceMode> {
+    match value {
+        "" | "shareable" => Ok(NamespaceMode::Shareable),
+        "none" => Ok(NamespaceMode::None),
+        v => namespace(v),
+    }
+}
+
 /// `--pid`, `--ipc`, `--uts`: `host`, `private`, `container:NAME`, `ns:PATH` (empty = private).
 pub fn namespace(value: &str) -> Result<NamespaceMode> {
     match value {

@@ -114,6 +114,11 @@ pub struct SpecInput<'a> {
     /// [`crate::volume::attach_for_container`]; they go last and replace any default mount
     /// on the same destination.
     pub user_mounts: Vec<oci_spec::runtime::Mount>,
+    /// The container's own host-side /dev/shm (`--ipc shareable`); `None`: a tmpfs inside.
+    pub shm_dir: Option<PathBuf>,
+    /// The host-side /dev/shm of the containers named by `--ipc container:NAME` (keyed as
+    /// in `container_pids`), when they have one.
+    pub container_shm: BTreeMap<String, PathBuf>,
 }
 
 impl<'a> SpecInput<'a> {
@@ -136,6 +141,8 @@ impl<'a> SpecInput<'a> {
             cgroup_manager: CgroupManager::Cgroupfs,
             host: None,
             user_mounts: Vec::new(),
+            shm_dir: None,
+            container_shm: BTreeMap::new(),
         }
     }
 

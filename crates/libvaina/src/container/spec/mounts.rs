@@ -98,7 +98,7 @@ pub fn build(input: &SpecInput<'_>, host: &HostFacts) -> Result<Vec<Mount>> {
                 .map_err(SpecError::from)?,
         );
     }
-    m.push(shm_mount(input)?);
+    m.extend(shm_mount(input)?);
     m.push(mount(
         "/sys/fs/cgroup",
         "cgroup",
@@ -139,7 +139,7 @@ pub fn add_user_mounts(m: &mut Vec<Mount>, user: &[Mount]) {
     m.extend(user);
 }
 
-fn shm_mount(input: &SpecInput<'_>) -> Result<Mount> {
+fn shm_mount(input: &SpecInput<'_>) -> Result<Option<Mount>> {
     let bind = |source: String| {
         mount(
             "/dev/shm",
@@ -147,31 +147,41 @@ fn shm_mount(input: &SpecInput<'_>) -> Result<Mount> {
             &source,
             &["rbind", "rprivate", "nosuid", "noexec", "nodev"],
         )
+        .map(Some)
+    };
+    let tmpfs = || {
+        let bytes = match input.options.resources.shm_size {
+            0 => 64 << 20,
+            n => n,
+        };
+        let size = format!("size={}k", bytes.div_ceil(1024));
+        mount(
+            "/dev/shm",
+            "tmpfs",
+            "shm",
+            &["nosuid", "noexec", "nodev", "mode=1777", &size],
+        )
+        .map(Some)
     };
     match &input.options.namespaces.ipc {
         NamespaceMode::Host => bind("/dev/shm".into()),
-        // The other container's /dev/shm lives only in its own mount namespace, which the
-        // kernel refuses as a bind source (EINVAL), so the joiner shares SysV IPC and message
-        // queues through the namespace but gets a /dev/shm of its own. Sharing it needs a
-        // host-side shm mount per container, as Podman keeps in its userdata dir.
+        NamespaceMode::None => Ok(None),
         NamespaceMode::Container(name) if !input.container_pids.contains_key(name) => {
             Err(SpecError::Invalid(format!(
                 "looking up container to share ipc namespace with: no container with name or ID {name:?} found: no such container"
             ))
             .into())
         }
-        _ => {
-            let bytes = match input.options.resources.shm_size {
-                0 => 64 << 20,
-                n => n,
-            };
-            let size = format!("size={}k", bytes.div_ceil(1024));
-            mount(
-                "/dev/shm",
-                "tmpfs",
-                "shm",
-                &["nosuid", "noexec", "nodev", "mode=1777", &size],
-            )
-        }
+        // The other container's host-side /dev/shm; one made with `--ipc private` has none
+        // (its tmpfs lives only in its own mount namespace), so the joiner gets its own.
+        NamespaceMode::Container(name) => match input.container_shm.get(name) {
+            Some(dir) => bind(dir.to_string_lossy().into_owned()),
+            None => tmpfs(),
+        },
+        NamespaceMode::Shareable => match &input.shm_dir {
+            Some(dir) => bind(dir.to_string_lossy().into_owned()),
+            None => tmpfs(),
+        },
+        _ => tmpfs(),
     }
 }

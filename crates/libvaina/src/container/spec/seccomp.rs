@@ -162,7 +162,11 @@ fn convert(
             .collect(),
         _ => p.architectures.clone().unwrap_or_default(),
     };
-    let architectures: Vec<Arch> = arch_names.iter().filter_map(|a| parse_enum(a)).collect();
+    let architectures: Vec<Arch> = arch_names
+        .iter()
+        .filter(|a| host.x32_abi || a.as_str() != "SCMP_ARCH_X32")
+        .filter_map(|a| parse_enum(a))
+        .collect();
     let has_cap = |c: &String| caps.contains(c.strip_prefix("CAP_").unwrap_or(c));
     let mut syscalls = Vec::new();
     for r in p.syscalls.iter().flatten() {
@@ -383,7 +387,8 @@ mod tests {
 
     #[test]
     fn installed_profile_converts() {
-        let host = HostFacts::probe();
+        let mut host = HostFacts::probe();
+        host.x32_abi = true;
         let Some(path) = host.seccomp_profile.clone() else {
             eprintln!("skipped: containers-common's seccomp.json is not installed");
             return;
@@ -408,6 +413,16 @@ mod tests {
             assert_eq!(
                 s.architectures().clone().unwrap(),
                 vec![Arch::ScmpArchX86_64, Arch::ScmpArchX86, Arch::ScmpArchX32]
+            );
+            // A kernel without x32 gets no x32 rules (each architecture costs the runtime).
+            let no_x32 = HostFacts {
+                x32_abi: false,
+                ..host.clone()
+            };
+            let s = load(&path, &default_caps(), &no_x32).unwrap();
+            assert_eq!(
+                s.architectures().clone().unwrap(),
+                vec![Arch::ScmpArchX86_64, Arch::ScmpArchX86]
             );
         }
         // With CAP_SYS_ADMIN the guarded calls open up.

@@ -211,7 +211,7 @@ pub fn namespaces(input: &SpecInput<'_>, host: &HostFacts) -> Result<Vec<LinuxNa
             NamespaceMode::Private if typ == LinuxNamespaceType::Network => {
                 input.network_namespace.clone()
             }
-            NamespaceMode::Private | NamespaceMode::None => None,
+            NamespaceMode::Private | NamespaceMode::None | NamespaceMode::Shareable => None,
             NamespaceMode::Path(p) => Some(p.clone()),
             NamespaceMode::Container(name) => {
                 let pid = input.container_pids.get(name).ok_or_else(|| {

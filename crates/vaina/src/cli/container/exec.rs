@@ -3,6 +3,7 @@
 use crate::cli::{CmdResult, GlobalOpts};
 use clap::{ArgAction, Args};
 use libvaina::container::exec::ExecOptions;
+use libvaina::container::options::parse;
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
@@ -43,50 +44,18 @@ pub struct ExecArgs {
     pub command: Vec<String>,
 }
 
-/// Reads `KEY=VALUE` lines (comments and blank lines skipped; a bare `KEY` takes the host's
-/// value), as Podman's `--env-file`.
-pub fn read_env_file(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let text = String::from_utf8(text)
-        .map_err(|_| anyhow::anyhow!("{}: env file is not valid UTF-8", path.display()))?;
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let l = line.trim_start();
-        if l.is_empty() || l.starts_with('#') {
-            continue;
-        }
-        let (k, v) = match l.split_once('=') {
-            Some((k, v)) => (k, Some(v)),
-            None => (l, None),
-        };
-        if k.is_empty() || k.contains(char::is_whitespace) {
-            anyhow::bail!("invalid variable: {line:?} in {}", path.display());
-        }
-        match v {
-            Some(v) => out.push(format!("{k}={v}")),
-            None => {
-                if let Ok(v) = std::env::var(k) {
-                    out.push(format!("{k}={v}"));
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
 pub fn exec(g: &GlobalOpts, a: ExecArgs) -> CmdResult {
     let mut engine = g.engine()?;
+    // The same grammar as `run`: files first, then `-e` (NAME, NAME=VALUE, PREFIX*).
+    let host: Vec<(String, String)> = std::env::vars().collect();
     let mut env = Vec::new();
     for f in &a.env_file {
-        env.extend(read_env_file(f)?);
+        env.extend(parse::env_file(f, &host)?);
     }
     for e in &a.env {
-        if e.contains('=') {
-            env.push(e.clone());
-        } else if let Ok(v) = std::env::var(e) {
-            env.push(format!("{e}={v}"));
-        }
+        env.extend(parse::env_value(e, &host)?);
     }
+    let env: Vec<String> = env.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
     let container = if a.latest {
         engine
             .list_containers()?
@@ -101,22 +70,39 @@ pub fn exec(g: &GlobalOpts, a: ExecArgs) -> CmdResult {
     if a.latest {
         command.insert(0, a.container.clone());
     }
-    let (code, session) = engine.exec_container(
-        &container,
-        &ExecOptions {
-            command,
-            env,
-            user: a.user.clone(),
-            workdir: a.workdir.clone(),
-            tty: a.tty,
-            interactive: a.interactive,
-            detach: a.detach,
-            privileged: a.privileged,
-        },
-    )?;
+    let keys = a.detach_keys.as_deref().unwrap_or("ctrl-p,ctrl-q");
+    super::attach_io::parse_detach_keys(keys)?;
+    let opts = ExecOptions {
+        command,
+        env,
+        user: a.user.clone(),
+        workdir: a.workdir.clone(),
+        tty: a.tty,
+        interactive: a.interactive,
+        detach: a.detach,
+        privileged: a.privileged,
+    };
     if a.detach {
+        let (session, _) = engine.exec_monitored(&container, &opts, false)?;
         println!("{session}");
+        return Ok(0);
     }
+    if a.tty {
+        // A terminal session runs under its own monitor, so the detach keys can leave it
+        // running.
+        let (_, stream) = engine.exec_monitored(&container, &opts, true)?;
+        let stream = stream.ok_or_else(|| anyhow::anyhow!("no attach socket"))?;
+        return Ok(
+            match super::attach_io::attach(stream, true, a.interactive, keys)? {
+                super::attach_io::AttachEnd::Exited(c) => c,
+                super::attach_io::AttachEnd::Detached => 0,
+                super::attach_io::AttachEnd::Lost => {
+                    anyhow::bail!("the exec session's monitor went away")
+                }
+            },
+        );
+    }
+    let (code, _) = engine.exec_container(&container, &opts)?;
     Ok(code)
 }
 
@@ -126,7 +112,10 @@ pub struct TopArgs {
     /// Print help
     #[arg(long, action = ArgAction::Help)]
     pub help: Option<bool>,
-    pub container: String,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    pub latest: bool,
+    pub container: Option<String>,
     /// Descriptors (pid, user, args, ...) or ps(1) options
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub descriptors: Vec<String>,
@@ -135,9 +124,13 @@ pub struct TopArgs {
 pub fn top(g: &GlobalOpts, a: TopArgs) -> CmdResult {
     use libvaina::container::top;
     let engine = g.engine()?;
+    let container = super::lifecycle::one_target(&engine, a.latest, a.container.as_deref())?;
+    let mut descriptors = a.descriptors.clone();
+    if a.latest {
+        descriptors.splice(0..0, a.container.clone());
+    }
     // Podman accepts "pid,user" as well as "pid user".
-    let words: Vec<String> = a
-        .descriptors
+    let words: Vec<String> = descriptors
         .iter()
         .flat_map(|d| d.split(',').map(str::to_string).collect::<Vec<_>>())
         .filter(|s| !s.is_empty())
@@ -148,7 +141,7 @@ pub fn top(g: &GlobalOpts, a: TopArgs) -> CmdResult {
         } else {
             words
         };
-        let rows = engine.top_descriptors(&a.container, &words)?;
+        let rows = engine.top_descriptors(&container, &words)?;
         let mut tw = tabwriter::TabWriter::new(Vec::new())
             .minwidth(10)
             .padding(2);
@@ -160,10 +153,10 @@ pub fn top(g: &GlobalOpts, a: TopArgs) -> CmdResult {
         return Ok(0);
     }
     // Plain ps(1) options, run on the host against the container's processes.
-    let pids = engine.container_pids(&a.container)?;
+    let pids = engine.container_pids(&container)?;
     let list: Vec<String> = pids.iter().map(|p| p.to_string()).collect();
     let status = std::process::Command::new("ps")
-        .args(&a.descriptors)
+        .args(&descriptors)
         .arg("-p")
         .arg(list.join(","))
         .status()
@@ -172,21 +165,4 @@ pub fn top(g: &GlobalOpts, a: TopArgs) -> CmdResult {
         anyhow::bail!("ps(1) failed with {status}");
     }
     Ok(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn env_files() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("e");
-        std::fs::write(&p, "# c\nA=1\n\nB=x=y\n").unwrap();
-        assert_eq!(read_env_file(&p).unwrap(), vec!["A=1", "B=x=y"]);
-        std::fs::write(&p, "bad key=1\n").unwrap();
-        assert!(read_env_file(&p).is_err());
-        std::fs::write(&p, [0xff, 0xfe]).unwrap();
-        assert!(read_env_file(&p).is_err());
-    }
 }

@@ -92,6 +92,15 @@ pub struct MonitorArgs {
     /// Descriptor of the launcher's pipe
     #[arg(long)]
     pub sync_fd: Option<i32>,
+    /// Descriptor of the attach socket the launcher bound (exec sessions)
+    #[arg(long)]
+    pub listen_fd: Option<i32>,
+    /// Monitor this exec session instead of the container
+    #[arg(long)]
+    pub exec: Option<String>,
+    /// The exec session keeps stdin open
+    #[arg(long)]
+    pub interactive: bool,
     pub id: String,
 }
 
@@ -126,7 +135,17 @@ pub fn run(g: &GlobalOpts, cmd: ContainerCommand) -> CmdResult {
         ContainerCommand::Inspect(a) => inspect::inspect(g, a),
         ContainerCommand::Monitor(a) => {
             let mut engine = g.engine()?;
-            Ok(libvaina::monitor::run(&mut engine, &a.id, a.sync_fd))
+            Ok(match &a.exec {
+                Some(session) => libvaina::monitor::exec::run(
+                    &mut engine,
+                    &a.id,
+                    session,
+                    a.interactive,
+                    a.sync_fd,
+                    a.listen_fd,
+                ),
+                None => libvaina::monitor::run(&mut engine, &a.id, a.sync_fd),
+            })
         }
     }
 }

@@ -1,0 +1,238 @@
+//! `exec` sessions: errors printed once with Podman's exit codes (126, 127, 255), sessions in
+//! inspect's `ExecIDs` until the container stops, `-d` under an exec monitor, `-it` through a
+//! real pty with the detach keys leaving the session running, `--privileged`, `--env-file`.
+
+mod common;
+
+use common::TestEnv;
+use std::io::{Read, Write};
+use std::os::fd::OwnedFd;
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn exec_ids(env: &TestEnv, c: &str) -> Vec<String> {
+    env.ok(["inspect", "--format", "{{range .ExecIDs}}{{.}} {{end}}", c])
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+fn running(env: &TestEnv, c: &str) {
+    let img = env.busybox_image();
+    env.ok(["run", "-d", "--name", c, img, "sleep", "1000"]);
+}
+
+#[test]
+fn errors_are_printed_once_with_podmans_codes() {
+    require_root!();
+    let env = TestEnv::new();
+    running(&env, "c");
+    let err = env.fails(127, ["exec", "c", "nosuchcommand"]);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("Error: runc: exec failed: ")
+            && err.contains("\"nosuchcommand\": executable file not found in $PATH"),
+        "{err}"
+    );
+    let err = env.fails(126, ["exec", "c", "/etc/passwd"]);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("permission denied"), "{err}");
+    let err = env.fails(127, ["exec", "-w", "/nonexistent", "c", "true"]);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // The process's own stderr still reaches ours.
+    let out = env.run(["exec", "c", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(out.stdout, b"out\n");
+    assert_eq!(out.stderr, b"err\n");
+    let err = env.fails(255, ["exec", "-u", "nosuchuser", "c", "true"]);
+    assert!(
+        err.contains("unable to find user nosuchuser: no matching entries in passwd file"),
+        "{err}"
+    );
+    let err = env.fails(127, ["exec", "-d", "c", "nosuchcommand"]);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let err = env.fails(125, ["exec", "nosuchctr", "true"]);
+    assert!(
+        err.contains("no container with name or ID \"nosuchctr\" found"),
+        "{err}"
+    );
+    env.ok(["stop", "-t", "0", "c"]);
+    let err = env.fails(255, ["exec", "c", "true"]);
+    assert!(
+        err.contains("can only create exec sessions on running containers"),
+        "{err}"
+    );
+    env.ok(["rm", "c"]);
+}
+
+#[test]
+fn sessions_are_recorded_until_the_container_stops() {
+    require_root!();
+    let env = TestEnv::new();
+    running(&env, "c");
+    assert!(exec_ids(&env, "c").is_empty());
+    env.ok(["exec", "c", "true"]);
+    let bg = env.ok(["exec", "-d", "c", "sleep", "1000"]);
+    let bg = bg.trim().to_string();
+    assert_eq!(bg.len(), 64, "{bg}");
+    let ids = exec_ids(&env, "c");
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_eq!(ids[1], bg);
+    // The detached process runs until the container stops; its monitor goes with it.
+    assert!(env
+        .ok(["top", "c", "args"])
+        .lines()
+        .any(|l| l.trim() == "sleep 1000"));
+    env.ok(["stop", "-t", "0", "c"]);
+    env.ok(["start", "c"]);
+    assert!(exec_ids(&env, "c").is_empty());
+    env.ok(["rm", "-f", "-t", "0", "c"]);
+}
+
+#[test]
+fn exec_options() {
+    require_root!();
+    let env = TestEnv::new();
+    running(&env, "c");
+    let caps = |priv_: bool| {
+        let mut args = vec!["exec"];
+        if priv_ {
+            args.push("--privileged");
+        }
+        args.extend(["c", "grep", "CapEff", "/proc/self/status"]);
+        env.ok(args)
+    };
+    let (plain, privileged) = (caps(false), caps(true));
+    assert_ne!(plain, privileged);
+    assert!(privileged.contains("1ff"), "{privileged}");
+    let file = env.dir.path().join("env");
+    std::fs::write(&file, "# comment\nFROM_FILE=1\nBOTH=file\n").unwrap();
+    let out = env.ok([
+        "exec",
+        "--env-file",
+        file.to_str().unwrap(),
+        "-e",
+        "BOTH=flag",
+        "c",
+        "sh",
+        "-c",
+        "echo $FROM_FILE $BOTH",
+    ]);
+    assert_eq!(out, "1 flag\n");
+    std::fs::write(&file, "=novalue\n").unwrap();
+    let err = env.fails(
+        125,
+        ["exec", "--env-file", file.to_str().unwrap(), "c", "true"],
+    );
+    assert!(
+        err.contains("parsing env file") && err.contains("invalid environment variable"),
+        "{err}"
+    );
+    assert_eq!(
+        env.ok([
+            "exec",
+            "-u",
+            "65534",
+            "-w",
+            "/tmp",
+            "c",
+            "sh",
+            "-c",
+            "id -u; pwd"
+        ]),
+        "65534\n/tmp\n"
+    );
+    env.ok(["rm", "-f", "-t", "0", "c"]);
+}
+
+/// A child process on a new pty, with its output collected by a thread.
+struct OnPty {
+    master: std::fs::File,
+    out: mpsc::Receiver<Vec<u8>>,
+    seen: Vec<u8>,
+    child: std::process::Child,
+}
+
+impl OnPty {
+    fn spawn(env: &TestEnv, args: &[&str]) -> OnPty {
+        let pty = nix::pty::openpty(None, None).unwrap();
+        let slave: OwnedFd = pty.slave;
+        let child = env
+            .cmd(args)
+            .stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave))
+            .spawn()
+            .unwrap();
+        let master = std::fs::File::from(pty.master);
+        let mut reader = master.try_clone().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        OnPty {
+            master,
+            out: rx,
+            seen: Vec::new(),
+            child,
+        }
+    }
+
+    fn expect(&mut self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !String::from_utf8_lossy(&self.seen).contains(text) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.out.recv_timeout(left) {
+                Ok(d) => self.seen.extend_from_slice(&d),
+                Err(_) => panic!(
+                    "timed out waiting for {text:?}; got {:?}",
+                    String::from_utf8_lossy(&self.seen)
+                ),
+            }
+        }
+    }
+
+    fn send(&mut self, data: &[u8]) {
+        self.master.write_all(data).unwrap();
+    }
+
+    fn wait(mut self) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st.code();
+            }
+            assert!(Instant::now() < deadline, "child did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn exec_it_through_a_pty_and_detach() {
+    require_root!();
+    let env = TestEnv::new();
+    running(&env, "c");
+    // The exit code of a terminal session comes back.
+    let mut p = OnPty::spawn(&env, &["exec", "-it", "c", "sh"]);
+    p.send(b"tty; echo sum-$((40+2))\n");
+    p.expect("sum-42");
+    p.expect("/dev/pts/");
+    p.send(b"exit 5\n");
+    assert_eq!(p.wait(), Some(5));
+    // Custom detach keys leave the session running.
+    let mut p = OnPty::spawn(&env, &["exec", "-it", "--detach-keys", "ctrl-x", "c", "sh"]);
+    p.send(b"echo $$ > /tmp/sh.pid; echo saved-$((1+1))\n");
+    p.expect("saved-2");
+    p.send(&[0x18]);
+    assert_eq!(p.wait(), Some(0));
+    env.ok(["exec", "c", "sh", "-c", "kill -0 $(cat /tmp/sh.pid)"]);
+    env.fails(125, ["exec", "--detach-keys", "ctrl-", "c", "true"]);
+    env.ok(["rm", "-f", "-t", "0", "c"]);
+}
