@@ -129,6 +129,9 @@ impl Engine {
             let _ = rt.kill(&rec.id, libc::SIGKILL, true);
         }
         let _ = rt.delete(&rec.id, true);
+        if let Err(e) = self.container_network_down(&rec.id) {
+            log::warn!("network teardown of {}: {e}", rec.id);
+        }
         rootfs::unmount(&paths)?;
         let code = if alive { 137 } else { rec.exit_code };
         record::set_exited(conn, &rec.id, code, now_nanos())?;
@@ -173,6 +176,7 @@ impl Engine {
                     rec.config.stopped_by_user = false;
                     record::set_config(self.db()?.conn(), &rec.id, &rec.config)?;
                 }
+                self.check_published_ports(&rec.id, &rec.config.network)?;
                 let passthrough = rec.config.log_driver == super::config::LogDriver::Passthrough;
                 crate::monitor::spawn(self, &rec.id, passthrough)?;
             }
@@ -427,8 +431,9 @@ impl Engine {
         if let Ok(rt) = self.runtime_for(&rec.config) {
             let _ = paths.runtime(&rt).delete(&rec.id, true);
         }
+        let net = self.container_network_down(&rec.id);
         rootfs::unmount(&paths)?;
-        Ok(())
+        net
     }
 
     /// Deletes everything of a stopped container: runtime state, mount, directories, record.
@@ -441,6 +446,9 @@ impl Engine {
                     let _ = rt.delete(id, true);
                 }
             }
+        }
+        if let Err(e) = self.container_network_down(id) {
+            log::warn!("network teardown of {id}: {e}");
         }
         rootfs::unmount(&paths)?;
         // Never recurse into a mount: with `--rootfs` it would be the user's directory.

@@ -508,30 +508,75 @@ pub struct PortArgs {
     /// Display port information for all containers
     #[arg(short = 'a', long)]
     pub all: bool,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    pub latest: bool,
     pub container: Option<String>,
     pub port: Option<String>,
 }
 
-/// `port`: containers have no published ports until networking lands, so this prints
-/// nothing (or fails for a specific port, as Podman does for an unpublished one).
+/// `port`: the published ports of running containers, as Podman prints them.
 pub fn port(g: &GlobalOpts, a: PortArgs) -> CmdResult {
+    use libvaina::container::net::port_lines;
     let engine = g.engine()?;
     if a.all {
+        if a.container.is_some() {
+            anyhow::bail!(
+                "the given arguments are not valid: --all and a container cannot be used together"
+            );
+        }
+        let mut out = String::new();
+        for c in engine.list_containers()?.iter().rev() {
+            if c.state != ContainerState::Running {
+                continue;
+            }
+            for (cp, host) in port_lines(&engine.container_ports(c)?) {
+                out.push_str(&format!("{}\t{cp} -> {host}\n", &c.id[..12]));
+            }
+        }
+        print!("{out}");
         return Ok(0);
     }
-    let Some(c) = &a.container else {
-        anyhow::bail!("you must supply a running container name or id");
+    let (name, port) = if a.latest {
+        let Some(c) = engine.list_containers()?.into_iter().next() else {
+            anyhow::bail!("no containers to output port information");
+        };
+        (c.id, a.container.clone())
+    } else {
+        let Some(c) = &a.container else {
+            anyhow::bail!("you must supply a running container name or id");
+        };
+        (c.clone(), a.port.clone())
     };
-    let rec = engine.lookup_container(c)?;
-    if let Some(p) = &a.port {
+    let rec = engine.lookup_container(&name)?;
+    if rec.state != ContainerState::Running {
+        return Ok(0);
+    }
+    let lines = port_lines(&engine.container_ports(&rec)?);
+    if let Some(p) = &port {
         let p = if p.contains('/') {
             p.clone()
         } else {
             format!("{p}/tcp")
         };
-        anyhow::bail!("failed to find published port {p:?}");
+        let found: Vec<&String> = lines
+            .iter()
+            .filter(|(c, _)| *c == p)
+            .map(|(_, h)| h)
+            .collect();
+        if found.is_empty() {
+            anyhow::bail!("failed to find published port {p:?}");
+        }
+        for h in found {
+            println!("{h}");
+        }
+        return Ok(0);
     }
-    let _ = rec;
+    let mut out = String::new();
+    for (cp, host) in lines {
+        out.push_str(&format!("{cp} -> {host}\n"));
+    }
+    print!("{out}");
     Ok(0)
 }
 

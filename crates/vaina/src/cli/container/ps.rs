@@ -143,7 +143,7 @@ struct JsonRow {
     pid: i64,
     pod: String,
     pod_name: String,
-    ports: Option<Vec<String>>,
+    ports: Option<Vec<libvaina::network::PortMapping>>,
     size: Option<u64>,
     started_at: i64,
     state: String,
@@ -333,11 +333,17 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
                 mounts: vec![],
                 names: vec![c.name.clone()],
                 namespaces: BTreeMap::new(),
-                networks: vec![],
+                networks: c
+                    .config
+                    .network
+                    .networks
+                    .iter()
+                    .map(|n| n.name.clone())
+                    .collect(),
                 pid: c.pid,
                 pod: String::new(),
                 pod_name: String::new(),
-                ports: None,
+                ports: engine.container_ports(c).ok().filter(|p| !p.is_empty()),
                 size: None,
                 started_at: secs(c.started),
                 state: c.state.as_str().into(),
@@ -364,11 +370,21 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
                 running_for: human_duration((now - c.created) / 1_000_000_000),
                 status: status_text(c, now),
                 state: c.state.as_str().into(),
-                ports: String::new(),
+                ports: engine
+                    .container_ports(c)
+                    .map(|p| libvaina::container::net::ports_text(&p))
+                    .unwrap_or_default(),
                 names: c.name.clone(),
                 labels: c.config.labels.clone(),
                 mounts: String::new(),
-                networks: String::new(),
+                networks: c
+                    .config
+                    .network
+                    .networks
+                    .iter()
+                    .map(|n| n.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
                 pod: String::new(),
                 pod_name: String::new(),
                 size: "0B (virtual 0B)".into(),
