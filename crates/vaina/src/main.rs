@@ -83,6 +83,7 @@ fn libvaina_exit_code(e: &libvaina::Error) -> i32 {
     match e {
         libvaina::Error::Spec(s) => s.exit_code(),
         libvaina::Error::Volume(v) => v.exit_code(),
+        libvaina::Error::Network(n) => n.exit_code(),
         // The container's command: not found 127, not executable 126 (Podman's codes).
         libvaina::Error::Runtime(libvaina::runtime::RuntimeError::NotFound { .. }) => 127,
         libvaina::Error::Runtime(libvaina::runtime::RuntimeError::PermissionDenied { .. }) => 126,

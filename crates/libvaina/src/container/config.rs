@@ -103,6 +103,9 @@ pub struct ContainerConfig {
     /// before it (`rm --depend` removes it first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<String>,
+    /// Network mode, networks, ports, DNS and hosts settings.
+    #[serde(default)]
+    pub network: super::net::ContainerNetwork,
     /// Size in bytes of the container's host-side /dev/shm (`--ipc shareable`), which the
     /// monitor mounts at `userdata/shm` before the runtime's create; `None`: no such mount.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -111,6 +111,28 @@ impl Engine {
                 }
             }
         };
+        // The network settings, validated before anything is written.
+        let net_target = match &opts.namespaces.net {
+            super::options::NamespaceMode::Container(n) => {
+                Some(self.lookup_container(n).map_err(|e| {
+                    ContainerError::Invalid(format!(
+                        "looking up container to share net namespace with: {e}"
+                    ))
+                })?)
+            }
+            _ => None,
+        };
+        let image_exposed: Vec<String> = image_config
+            .config()
+            .as_ref()
+            .and_then(|c| c.exposed_ports().clone())
+            .unwrap_or_default();
+        let netcfg = self.container_network_config(
+            &opts.namespaces.net,
+            net_target.as_ref().map(|t| t.id.as_str()),
+            &opts.network,
+            &image_exposed,
+        )?;
         // `--pid/--ipc/--uts/--network container:NAME`: the namespaces of a running container,
         // found by its PID now, before anything is written.
         let mut joined = std::collections::BTreeMap::new();
@@ -135,10 +157,14 @@ impl Engine {
         let paths = ContainerPaths::new(&self.paths, &id);
         let made = (|| -> Result<ContainerRecord> {
             std::fs::create_dir_all(&paths.dir).with_path(&paths.dir)?;
-            let hostname = opts
-                .hostname
-                .clone()
-                .unwrap_or_else(|| id[..12].to_string());
+            // With the host's network, the host's name (as Podman); else the short ID.
+            let hostname = opts.hostname.clone().unwrap_or_else(|| {
+                nix::unistd::gethostname()
+                    .ok()
+                    .and_then(|h| h.into_string().ok())
+                    .filter(|_| netcfg.mode == "host")
+                    .unwrap_or_else(|| id[..12].to_string())
+            });
             let file_list = files::prepare(
                 &paths.dir.join("userdata"),
                 &id,
@@ -147,10 +173,46 @@ impl Engine {
                 &image_name,
                 &image_id,
             )?;
+            let mut file_list = file_list;
+            super::net::etc::write_files(
+                &paths.dir.join("userdata"),
+                &netcfg,
+                &hostname,
+                &name,
+                &[],
+            )?;
             let mut o = opts.clone();
             o.hostname = Some(hostname.clone());
+            if netcfg.no_hosts {
+                file_list.retain(|(d, _)| d != "/etc/hosts");
+            }
+            if netcfg.mode == "none" {
+                // Nothing to resolve through: Podman mounts no resolv.conf either.
+                file_list.retain(|(d, _)| d != "/etc/resolv.conf");
+            }
+            if let Some(t) = &net_target {
+                // Sharing a network namespace means sharing its name resolution files.
+                let theirs = self.container_paths(&t.id).dir.join("userdata");
+                for (dest, src) in file_list.iter_mut() {
+                    match dest.as_str() {
+                        "/etc/hosts" => *src = theirs.join("hosts"),
+                        "/etc/resolv.conf" => *src = theirs.join("resolv.conf"),
+                        _ => {}
+                    }
+                }
+                if t.config.network.is_bridge() {
+                    // Its pinned namespace outlives restarts, unlike /proc/PID/ns/net.
+                    o.namespaces.net = super::options::NamespaceMode::Path(super::net::netns_path(
+                        &self.paths.runroot,
+                        &t.id,
+                    ));
+                }
+            }
             let mut input = SpecInput::new(&id, &o, &image_config, paths.merged());
             input.files = file_list.clone();
+            if netcfg.is_bridge() {
+                input.network_namespace = Some(super::net::netns_path(&self.paths.runroot, &id));
+            }
             input.container_pids = joined.clone();
             if opts.namespaces.ipc == super::options::NamespaceMode::Shareable {
                 let shm = super::rootfs::shm_dir(&paths);
@@ -221,6 +283,7 @@ impl Engine {
                 runtime: runtime.path.to_string_lossy().into_owned(),
                 stopped_by_user: false,
                 dependencies: dependencies.clone(),
+                network: netcfg.clone(),
                 shm_size: input
                     .shm_dir
                     .is_some()

@@ -35,6 +35,12 @@ impl Engine {
     /// The container as `podman container inspect` shows it.
     pub fn inspect_container(&self, rec: &ContainerRecord) -> Value {
         let paths = self.container_paths(&rec.id);
+        let network_settings = self
+            .container_network_settings(rec)
+            .unwrap_or_else(|_| super::net::empty_network_settings());
+        let ports = self
+            .container_ports(rec)
+            .unwrap_or_else(|_| rec.config.network.ports.clone());
         let spec = oci_spec::runtime::Spec::load(paths.config_json()).ok();
         let process = spec.as_ref().and_then(|s| s.process().clone());
         let caps = |f: fn(
@@ -141,13 +147,7 @@ impl Engine {
             },
             "Mounts": self.container_mounts_inspect(&rec.id),
             "Dependencies": rec.config.dependencies,
-            "NetworkSettings": {
-                "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0,
-                "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
-                "MacAddress": "", "Bridge": "", "SandboxID": "", "HairpinMode": false,
-                "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0, "Ports": {},
-                "SandboxKey": ""
-            },
+            "NetworkSettings": network_settings,
             "Namespace": "",
             "IsInfra": false,
             "IsService": false,
@@ -178,8 +178,12 @@ impl Engine {
             "HostConfig": {
                 "Binds": [],
                 "LogConfig": {"Type": c.log_driver.name(), "Config": null, "Path": c.log_path, "Tag": "", "Size": "0B"},
-                "NetworkMode": "none",
-                "PortBindings": {},
+                "NetworkMode": if c.network.mode.is_empty() { "none" } else { c.network.mode.as_str() },
+                "PortBindings": super::net::ports_json(&ports),
+                "Dns": c.network.dns_servers,
+                "DnsOptions": c.network.dns_options,
+                "DnsSearch": c.network.dns_search,
+                "ExtraHosts": c.network.add_hosts.iter().map(|(n, ip)| format!("{n}:{ip}")).collect::<Vec<_>>(),
                 "RestartPolicy": {"Name": restart_name, "MaximumRetryCount": restart_max},
                 "AutoRemove": c.remove,
                 "Privileged": false,

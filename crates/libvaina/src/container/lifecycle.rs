@@ -129,6 +129,9 @@ impl Engine {
             let _ = rt.kill(&rec.id, libc::SIGKILL, true);
         }
         let _ = rt.delete(&rec.id, true);
+        if let Err(e) = self.container_network_down(&rec.id) {
+            log::warn!("network teardown of {}: {e}", rec.id);
+        }
         rootfs::unmount(&paths)?;
         let code = if alive { 137 } else { rec.exit_code };
         record::set_exited(conn, &rec.id, code, now_nanos())?;
@@ -173,6 +176,7 @@ impl Engine {
                     rec.config.stopped_by_user = false;
                     record::set_config(self.db()?.conn(), &rec.id, &rec.config)?;
                 }
+                self.check_published_ports(&rec.id, &rec.config.network)?;
                 let passthrough = rec.config.log_driver == super::config::LogDriver::Passthrough;
                 crate::monitor::spawn(self, &rec.id, passthrough)?;
             }
@@ -381,17 +385,6 @@ impl Engine {
         }
     }
 
-    /// Waits until the container is running (`wait --condition running`).
-    pub fn wait_running(&mut self, name_or_id: &str, interval: Duration) -> Result<i32> {
-        loop {
-            let rec = self.lookup_container(name_or_id)?;
-            if rec.state == ContainerState::Running {
-                return Ok(-1);
-            }
-            std::thread::sleep(interval);
-        }
-    }
-
     /// Gives a container a new name.
     pub fn rename_container(&mut self, name_or_id: &str, new_name: &str) -> Result<()> {
         super::names::validate(new_name)?;
@@ -438,8 +431,9 @@ impl Engine {
         if let Ok(rt) = self.runtime_for(&rec.config) {
             let _ = paths.runtime(&rt).delete(&rec.id, true);
         }
+        let net = self.container_network_down(&rec.id);
         rootfs::unmount(&paths)?;
-        Ok(())
+        net
     }
 
     /// Deletes everything of a stopped container: runtime state, mount, directories, record.
@@ -452,6 +446,9 @@ impl Engine {
                     let _ = rt.delete(id, true);
                 }
             }
+        }
+        if let Err(e) = self.container_network_down(id) {
+            log::warn!("network teardown of {id}: {e}");
         }
         rootfs::unmount(&paths)?;
         // Never recurse into a mount: with `--rootfs` it would be the user's directory.

@@ -19,6 +19,7 @@ pub mod inspect;
 pub mod lifecycle;
 pub mod logs;
 pub mod names;
+pub mod net;
 pub mod options;
 pub mod record;
 pub mod rootfs;

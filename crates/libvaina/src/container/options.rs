@@ -102,6 +102,8 @@ pub struct CreateOptions {
     pub mounts: Vec<UserMount>,
     /// `--volumes-from CTR[:ro|rw]`: the container and the forced read-only mode.
     pub volumes_from: Vec<(String, Option<bool>)>,
+    /// `--network NAME,...`, `--network-alias`, `--ip`, `-p`, `-P`, `--dns`, `--add-host`, ...
+    pub network: super::net::NetworkOptions,
 }
 
 impl CreateOptions {
@@ -175,6 +177,12 @@ pub struct ContainerDefaults {
     pub env_host: bool,
     /// `[engine] pull_policy`.
     pub pull: PullPolicy,
+    /// `netns`: the network mode without `--network` (`private`/`bridge`, `none`, `host`).
+    #[serde(default)]
+    pub netns: Option<String>,
+    /// `no_hosts`: no /etc/hosts of vaina's making.
+    #[serde(default)]
+    pub no_hosts: bool,
 }
 
 impl ContainerDefaults {
@@ -235,6 +243,8 @@ impl ContainerDefaults {
         d.stop_timeout = u32::try_from(conf.stop_timeout()).unwrap_or(u32::MAX);
         d.init = conf.init();
         d.env_host = c.env_host.unwrap_or(false);
+        d.netns = c.netns.clone().filter(|n| !n.is_empty());
+        d.no_hosts = c.no_hosts.unwrap_or(false);
         if let Some(p) = &conf.engine.pull_policy {
             d.pull = parse::pull(p).map_err(|e| bad("pull_policy", e))?;
         }
@@ -276,6 +286,8 @@ impl Default for ContainerDefaults {
             init: false,
             env_host: false,
             pull: PullPolicy::Missing,
+            netns: None,
+            no_hosts: false,
         }
     }
 }

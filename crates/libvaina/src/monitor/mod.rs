@@ -36,7 +36,7 @@ pub struct Ready {
     /// The container's PID (0 on error).
     #[serde(default)]
     pub pid: i64,
-    /// `notfound`, `denied`, `runtime` or `other` on error.
+    /// `notfound`, `denied`, `runtime`, `network`, `portinuse` or `other` on error.
     #[serde(default)]
     pub error_kind: Option<String>,
     #[serde(default)]
@@ -57,6 +57,10 @@ impl Ready {
             crate::Error::Runtime(RuntimeError::Failed { runtime, message }) => {
                 ("runtime", runtime.clone(), message.clone())
             }
+            crate::Error::Network(crate::network::NetworkError::PortInUse(m)) => {
+                ("portinuse", String::new(), m.clone())
+            }
+            crate::Error::Network(n) => ("network", String::new(), n.to_string()),
             other => ("other", String::new(), other.to_string()),
         };
         Ready {
@@ -78,6 +82,8 @@ impl Ready {
             "notfound" => RuntimeError::NotFound { runtime, message }.into(),
             "denied" => RuntimeError::PermissionDenied { runtime, message }.into(),
             "runtime" => RuntimeError::Failed { runtime, message }.into(),
+            "network" => crate::network::NetworkError::Invalid(message).into(),
+            "portinuse" => crate::network::NetworkError::PortInUse(message).into(),
             _ => ContainerError::Monitor(message).into(),
         })
     }
@@ -173,6 +179,14 @@ pub fn run(engine: &mut Engine, id: &str, sync_fd: Option<RawFd>) -> i32 {
     // SAFETY: the launcher passed this descriptor number for us alone to own.
     #[allow(unsafe_code)]
     let mut sync = sync_fd.map(|fd| std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) }));
+    // Processes the monitor starts (the network's DNS resolver) must not hold the launcher's
+    // pipe open: the launcher reads it to its end.
+    if let Some(f) = &sync {
+        let _ = nix::fcntl::fcntl(
+            f.as_raw_fd(),
+            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+        );
+    }
     if let Err(e) = detach() {
         report(&mut sync, &Ready::from_error(&e));
         return 1;
@@ -244,6 +258,9 @@ fn supervise(
             Ok(v) => v,
             Err(e) => {
                 let _ = rt.delete(id, true);
+                if let Err(n) = engine.container_network_down(id) {
+                    ::log::warn!("network teardown of {id}: {n}");
+                }
                 let _ = rootfs::unmount(paths);
                 let _ = crate::volume::unmount_for_container(engine, id);
                 if first {
@@ -312,6 +329,10 @@ fn create_once(
         rootfs::mount_shm(paths, size)?;
     }
     crate::volume::mount_for_container(engine, id)?;
+    // The network namespace and its interfaces exist before the runtime joins them.
+    let rec = record::get(engine.db()?.conn(), id)?
+        .ok_or_else(|| ContainerError::NotFound(id.to_string()))?;
+    engine.container_network_up(&rec)?;
     // A leftover runtime state (a killed monitor) would make `create` fail.
     if rt.has_state(id) {
         let _ = rt.delete(id, true);
@@ -338,6 +359,9 @@ fn finish(
 ) -> Result<bool> {
     let _ = rt.delete_exited(id);
     crate::container::exec::clear_sessions(paths, std::time::Duration::from_secs(2));
+    if let Err(e) = engine.container_network_down(id) {
+        ::log::warn!("network teardown of {id}: {e}");
+    }
     let unmounted = rootfs::unmount(paths);
     let volumes_unmounted = crate::volume::unmount_for_container(engine, id);
     let conn = engine.db()?.conn();

@@ -28,8 +28,9 @@ pub struct SetupRequest {
     pub ports: Vec<PortMapping>,
 }
 
-/// One network of a [`SetupRequest`].
-#[derive(Debug, Clone, Default)]
+/// One network of a [`SetupRequest`] (also stored in a container's configuration).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NetworkRequest {
     pub name: String,
     /// `--ip`/`--ip6` (at most one per subnet).
@@ -79,6 +80,9 @@ pub struct NetworkStatus {
     /// attachment's position, so the first network wins).
     #[serde(default)]
     pub metric: u32,
+    /// The network answers names (its gateway is the container's name server).
+    #[serde(default)]
+    pub dns_enabled: bool,
 }
 
 impl NetworkStatus {
@@ -101,6 +105,16 @@ impl NetworkStatus {
             ports: self.ports.clone(),
             addrs: self.addresses.iter().map(|a| a.ip).collect(),
         }
+    }
+
+    /// The `NetworkSettings.Networks[name]` entry of a container not attached right now.
+    pub fn empty_endpoint(network: &str) -> serde_json::Value {
+        serde_json::json!({
+            "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0,
+            "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+            "MacAddress": "", "NetworkID": network, "DriverOpts": null, "IPAMConfig": null,
+            "Links": null, "Aliases": [],
+        })
     }
 
     /// The entry of Podman's `NetworkSettings.Networks[name]` for `inspect`.

@@ -53,6 +53,9 @@ pub enum NetworkError {
     InUse(String),
     #[error("default network {0} cannot be removed")]
     DefaultNetwork(String),
+    /// A fixed host port another container holds (Podman exits 126 at start).
+    #[error("{0}")]
+    PortInUse(String),
     /// A kernel change (ip, nft, sysctl) that failed.
     #[error("{0}")]
     Command(String),
@@ -71,6 +74,9 @@ impl NetworkError {
     /// Podman's exit code: 1 for `network rm` of a missing network is decided by the CLI;
     /// everything else is an engine error.
     pub fn exit_code(&self) -> i32 {
-        125
+        match self {
+            NetworkError::PortInUse(_) => 126,
+            _ => 125,
+        }
     }
 }

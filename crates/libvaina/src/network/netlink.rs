@@ -133,6 +133,25 @@ pub fn delete_link(name: &str) -> Result<(), NetworkError> {
     }
 }
 
+/// Removes an address from a host link; a missing link or address is not an error.
+pub fn delete_address(name: &str, ip: IpAddr, prefix: u8) -> Result<(), NetworkError> {
+    let mut nl = Rtnl::open()?;
+    match nl.link_index(name)? {
+        Some(i) => nl.del_address(i, ip, prefix),
+        None => Ok(()),
+    }
+}
+
+/// Number of IPv4 routes through link `name` (`/proc/net/route`).
+pub fn ipv4_routes_on(name: &str) -> usize {
+    std::fs::read_to_string("/proc/net/route")
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .filter(|l| l.split_whitespace().next() == Some(name))
+        .count()
+}
+
 /// Number of links attached to bridge `name`.
 pub fn bridge_port_count(name: &str) -> usize {
     std::fs::read_dir(Path::new("/sys/class/net").join(name).join("brif"))

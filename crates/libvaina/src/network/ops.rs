@@ -369,6 +369,7 @@ impl Engine {
                         .get("metric")
                         .and_then(|m| m.parse().ok())
                         .unwrap_or(100 + position as u32),
+                    dns_enabled: n.dns_enabled,
                 };
                 let json = serde_json::to_string(&status)
                     .map_err(|e| NetworkError::Invalid(format!("encoding status: {e}")))?;
@@ -449,25 +450,89 @@ impl Engine {
     /// ports. Bridges stay until their network is removed (deleting a bridge costs the kernel
     /// ~50 ms, and the next container would create it again). Keeps going
     /// after errors and returns them all. A container without attachments is a no-op.
-    pub fn network_teardown(&mut self, container_id: &str) -> Result<()> {
+    pub fn network_teardown(&self, container_id: &str) -> Result<()> {
         let _lock = self.network_lock()?;
         let atts = self.network_attachments(container_id)?;
+        if atts.is_empty() {
+            return Ok(());
+        }
         let mut errors = Vec::new();
         let cid = container_id.to_string();
-        let released = self.db_mut()?.transaction(|tx| {
+        // Under the network lock, so a plain transaction on the shared connection is enough
+        // (and lets a dead monitor's cleanup run from `&self` lookups).
+        let released = (|| {
+            let tx = self
+                .db()?
+                .conn()
+                .unchecked_transaction()
+                .map_err(NetworkError::from)?;
             tx.execute(
                 "DELETE FROM network_attachments WHERE container_id = ?1",
                 [&cid],
-            )?;
-            ipam::release(tx, &cid, None)?;
-            ipam::release_ports(tx, &cid)?;
-            Ok::<_, NetworkError>(())
+            )
+            .map_err(NetworkError::from)?;
+            ipam::release(&tx, &cid, None)?;
+            ipam::release_ports(&tx, &cid)?;
+            tx.commit().map_err(NetworkError::from)?;
+            Ok::<_, crate::Error>(())
+        })()
+        .map_err(|e| match e {
+            crate::Error::Network(n) => n,
+            other => NetworkError::Command(other.to_string()),
         });
         if let Err(e) = released {
             errors.push(e);
         }
         errors.extend(BridgeDriver.teardown(container_id, &atts));
         errors.extend(self.dns_stop_unused(&atts));
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(NetworkError::Teardown(errors).into())
+        }
+    }
+
+    /// `system reset`: forgets the default network of this store. Its subnet's address on
+    /// the bridge and its firewall elements go; the bridge itself (shared by every store on
+    /// the host) only when nothing else uses it. Refused while containers are attached.
+    pub fn network_reset_default(&self) -> Result<()> {
+        let path = self.networks_dir().join(format!("{DEFAULT_NETWORK}.json"));
+        if !path.exists() {
+            return Ok(());
+        }
+        let net = self.network_inspect(DEFAULT_NETWORK)?;
+        if !self.network_containers(&net.name)?.is_empty() {
+            return Err(NetworkError::InUse(net.name).into());
+        }
+        let _lock = self.network_lock()?;
+        std::fs::remove_file(&path).map_err(|e| crate::Error::io(&path, e))?;
+        let bridge = net.network_interface.clone();
+        let mut errors = Vec::new();
+        for s in &net.subnets {
+            if let Some(gw) = s.gateway {
+                errors.extend(netlink::delete_address(&bridge, gw, s.subnet.prefix()).err());
+            }
+        }
+        let unused = netlink::link_exists(&bridge)
+            && netlink::bridge_port_count(&bridge) == 0
+            && netlink::ipv4_routes_on(&bridge) == 0;
+        let rules = super::firewall::NetworkRules {
+            bridge: bridge.clone(),
+            subnets: net.subnets.iter().map(|s| s.subnet).collect(),
+            internal: net.internal,
+            isolate: net.isolate(),
+        };
+        if firewall::table_exists() {
+            let cmds: Vec<String> = firewall::network_remove(&rules)
+                .into_iter()
+                .filter(|c| unused || !c.contains(&format!("\"{bridge}\"")))
+                .collect();
+            errors.extend(firewall::remove_all(&cmds));
+        }
+        if unused {
+            errors.extend(netlink::delete_link(&bridge).err());
+        }
+        errors.extend(self.dns_stop(&net.name).err());
         if errors.is_empty() {
             Ok(())
         } else {

@@ -73,7 +73,7 @@ pub fn parse_publish(spec: &str) -> Result<Vec<PortMapping>, NetworkError> {
     };
     let (cstart, clen) = parse_range(container, spec)?;
     let (hstart, hlen) = match host {
-        Some(h) => parse_range(h, spec)?,
+        Some(h) => parse_range(h, spec).map_err(|e| invalid(format!("parsing host port: {e}")))?,
         None => (0, clen),
     };
     if host.is_some() && hlen != clen {
@@ -210,11 +210,11 @@ mod tests {
         }
         assert_eq!(
             parse_publish("0:80").unwrap_err().to_string(),
-            "port numbers must be between 1 and 65535 (inclusive), got 0"
+            "parsing host port: port numbers must be between 1 and 65535 (inclusive), got 0"
         );
         assert_eq!(
             parse_publish("65536:80").unwrap_err().to_string(),
-            "port numbers must be between 1 and 65535 (inclusive), got 65536"
+            "parsing host port: port numbers must be between 1 and 65535 (inclusive), got 65536"
         );
     }
 

@@ -272,6 +272,27 @@ impl Rtnl {
         )
     }
 
+    /// Removes address `ip/prefix` from link `index`; a missing one is not an error.
+    pub fn del_address(&mut self, index: u32, ip: IpAddr, prefix: u8) -> Result<(), NetworkError> {
+        let mut m = AddressMessage::default();
+        m.header = AddressHeader {
+            family: family(&ip),
+            prefix_len: prefix,
+            index,
+            ..Default::default()
+        };
+        m.attributes.push(AddressAttribute::Local(ip));
+        m.attributes.push(AddressAttribute::Address(ip));
+        match self.request(
+            &format!("delete address {ip}/{prefix}"),
+            RouteNetlinkMessage::DelAddress(m),
+            0,
+        ) {
+            Ok(_) | Err((libc::EADDRNOTAVAIL, _)) | Err((libc::ENODEV, _)) => Ok(()),
+            Err((_, e)) => Err(e),
+        }
+    }
+
     /// Deletes link `index` (a veth's peer goes with it).
     pub fn delete_link(&mut self, index: u32) -> Result<(), NetworkError> {
         let mut m = LinkMessage::default();

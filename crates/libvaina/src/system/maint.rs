@@ -269,6 +269,7 @@ impl Engine {
             keep(self.volume_remove(&v.name, true, Some(0)).map(|_| ()));
         }
         keep(self.network_prune(&|_| false).map(|_| ()));
+        keep(self.network_reset_default());
         for dir in [self.paths.root.clone(), self.paths.runroot.clone()] {
             unmount_below(&dir);
             match std::fs::remove_dir_all(&dir) {

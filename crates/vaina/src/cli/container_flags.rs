@@ -99,6 +99,42 @@ pub struct CreateFlags {
     /// Connect a container to a network
     #[arg(long, alias = "net", value_name = "NETWORK")]
     pub network: Option<String>,
+    /// Add network-scoped alias for the container
+    #[arg(long = "network-alias", value_name = "ALIAS")]
+    pub network_alias: Vec<String>,
+    /// Specify a static IPv4 address for the container
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Specify a static IPv6 address for the container
+    #[arg(long)]
+    pub ip6: Option<String>,
+    /// Container MAC address (e.g. 92:d0:c6:0a:29:33)
+    #[arg(long = "mac-address")]
+    pub mac_address: Option<String>,
+    /// Publish a container's port, or a range of ports, to the host (default [])
+    #[arg(short = 'p', long = "publish", value_name = "PUBLISH")]
+    pub publish: Vec<String>,
+    /// Publish all exposed ports to random ports on the host interface
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
+    /// Expose a port or a range of ports
+    #[arg(long, value_name = "PORT")]
+    pub expose: Vec<String>,
+    /// Set custom DNS servers
+    #[arg(long, value_name = "IP")]
+    pub dns: Vec<String>,
+    /// Set custom DNS search domains
+    #[arg(long = "dns-search", value_name = "DOMAIN")]
+    pub dns_search: Vec<String>,
+    /// Set custom DNS options
+    #[arg(long = "dns-option", alias = "dns-opt", value_name = "OPTION")]
+    pub dns_option: Vec<String>,
+    /// Add a custom host-to-IP mapping (host:ip) (default [])
+    #[arg(long = "add-host", value_name = "HOST:IP")]
+    pub add_host: Vec<String>,
+    /// Do not create /etc/hosts within the container, instead use the version from the image
+    #[arg(long = "no-hosts")]
+    pub no_hosts: bool,
     /// Run an init binary inside the container that forwards signals and reaps processes
     #[arg(long)]
     pub init: bool,
@@ -310,8 +346,15 @@ impl CreateFlags {
             pid: parse::namespace(self.pid.as_deref().unwrap_or(""))?,
             ipc: parse::ipc_namespace(self.ipc.as_deref().unwrap_or(""))?,
             uts: parse::namespace(self.uts.as_deref().unwrap_or(""))?,
-            net: parse::network(self.network.as_deref().unwrap_or(""))?,
+            net: parse::network(
+                self.network
+                    .as_deref()
+                    .or(defaults.netns.as_deref())
+                    .unwrap_or(""),
+            )?,
         };
+        self.network_options(&mut o)?;
+        o.network.no_hosts |= defaults.no_hosts;
         if o.hostname.is_some() && o.namespaces.uts == NamespaceMode::Host {
             anyhow::bail!("invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration");
         }
@@ -358,6 +401,77 @@ impl CreateFlags {
             o.pull = parse::pull(p)?;
         }
         Ok(o)
+    }
+
+    /// The network flags (`--network` names, `-p`, `--ip`, `--dns`, `--add-host`, ...).
+    fn network_options(&self, o: &mut CreateOptions) -> anyhow::Result<()> {
+        use libvaina::container::net;
+        let n = &mut o.network;
+        if let Some(v) = &self.network {
+            let mode_word = matches!(
+                v.as_str(),
+                "" | "none" | "host" | "private" | "bridge" | "default"
+            ) || v.starts_with("container:")
+                || v.starts_with("ns:")
+                || v.starts_with("slirp4netns")
+                || v.starts_with("pasta");
+            if !mode_word {
+                n.networks = v
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect();
+            }
+        }
+        n.aliases = self.network_alias.clone();
+        for (flag, v) in [("--ip", &self.ip), ("--ip6", &self.ip6)] {
+            let Some(v) = v else { continue };
+            let ip: std::net::IpAddr = v
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{v:?} is not an ip address"))?;
+            if (flag == "--ip") != ip.is_ipv4() {
+                anyhow::bail!(
+                    "{v:?} is not an {} address",
+                    if flag == "--ip" { "IPv4" } else { "IPv6" }
+                );
+            }
+            n.static_ips.push(ip);
+        }
+        n.mac = self
+            .mac_address
+            .as_deref()
+            .map(net::parse_mac)
+            .transpose()?;
+        for p in &self.publish {
+            n.publish.extend(libvaina::network::parse_publish(p)?);
+        }
+        n.publish_all = self.publish_all;
+        n.expose = self
+            .expose
+            .iter()
+            .map(|e| net::parse_expose(e))
+            .collect::<Result<_, _>>()?;
+        for d in &self.dns {
+            if d == "none" {
+                continue;
+            }
+            n.dns_servers.push(
+                d.parse()
+                    .map_err(|_| anyhow::anyhow!("{d} is not an ip address"))?,
+            );
+        }
+        n.dns_search = self.dns_search.clone();
+        n.dns_options = self.dns_option.clone();
+        n.add_hosts = self
+            .add_host
+            .iter()
+            .map(|h| net::parse_add_host(h))
+            .collect::<Result<_, _>>()?;
+        n.no_hosts = self.no_hosts;
+        if n.no_hosts && !n.add_hosts.is_empty() {
+            anyhow::bail!("--no-hosts and --add-host cannot be set together");
+        }
+        Ok(())
     }
 
     /// The cgroup resource flags.

@@ -361,11 +361,10 @@ pub fn commit(g: &GlobalOpts, a: CommitArgs) -> CmdResult {
         docker,
         include_volumes: a.include_volumes,
     };
+    let img = engine.commit_container(&a.container, a.image.as_deref(), &opts)?;
+    // Podman's progress lines, printed once the commit worked so an error comes alone.
     if !a.quiet {
         eprintln!("Getting image source signatures");
-    }
-    let img = engine.commit_container(&a.container, a.image.as_deref(), &opts)?;
-    if !a.quiet {
         eprintln!("Writing manifest to image destination");
     }
     if let Some(f) = &a.iidfile {

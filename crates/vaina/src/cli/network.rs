@@ -1,5 +1,5 @@
-//! `network create/ls/inspect/rm/prune/exists/reload` with Podman's flags, columns and JSON.
-//! (`connect`/`disconnect` need running containers and come with the container wiring.)
+//! `network create/ls/inspect/rm/prune/exists/reload/connect/disconnect` with Podman's flags,
+//! columns and JSON.
 
 use super::output::{print_rows, Format};
 use super::{CmdResult, GlobalOpts};
@@ -38,9 +38,40 @@ pub enum NetworkSubcommand {
     Exists { network: String },
     /// Reload firewall rules for one or more containers
     Reload(ReloadArgs),
+    /// Add container to a network
+    Connect(ConnectArgs),
+    /// Disconnect a container from a network
+    Disconnect(DisconnectArgs),
     /// The resolver of a network (started by vaina itself)
     #[command(hide = true)]
     DnsServe(DnsServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// Network scoped alias for container
+    #[arg(long = "alias", value_name = "NAME")]
+    pub alias: Vec<String>,
+    /// Set a static IPv4 address for this container on this network
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Set a static IPv6 address for this container on this network
+    #[arg(long)]
+    pub ip6: Option<String>,
+    /// Set a static MAC address for this container on this network
+    #[arg(long = "mac-address")]
+    pub mac_address: Option<String>,
+    pub network: String,
+    pub container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DisconnectArgs {
+    /// Force the container to disconnect from a network
+    #[arg(short, long)]
+    pub force: bool,
+    pub network: String,
+    pub container: String,
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +199,12 @@ pub fn run(g: &GlobalOpts, cmd: NetworkCommand) -> CmdResult {
             1
         }),
         NetworkSubcommand::Reload(a) => reload(g, a),
+        NetworkSubcommand::Connect(a) => connect(g, a),
+        NetworkSubcommand::Disconnect(a) => {
+            g.engine()?
+                .container_network_disconnect(&a.container, &a.network)?;
+            Ok(0)
+        }
         NetworkSubcommand::DnsServe(a) => {
             let engine = g.engine()?;
             libvaina::network::dns_service::detach_and_serve(
@@ -423,7 +460,7 @@ fn rm(g: &GlobalOpts, a: RmArgs) -> CmdResult {
     let mut engine = g.engine()?;
     let mut code = 0;
     for name in &a.networks {
-        match engine.network_remove(name, a.force, None) {
+        match engine.network_remove_with_containers(name, a.force, a.time.map(u64::from)) {
             Ok(n) => println!("{n}"),
             Err(e) => {
                 let not_found = matches!(e, libvaina::Error::Network(NetworkError::NotFound(_)));
@@ -460,6 +497,37 @@ fn prune(g: &GlobalOpts, a: PruneArgs) -> CmdResult {
     for name in engine.network_prune(&keep)? {
         println!("{name}");
     }
+    Ok(0)
+}
+
+fn connect(g: &GlobalOpts, a: ConnectArgs) -> CmdResult {
+    let mut static_ips = Vec::new();
+    for (v6, v) in [(false, &a.ip), (true, &a.ip6)] {
+        let Some(v) = v else { continue };
+        let ip: std::net::IpAddr = v
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{v:?} is not an ip address"))?;
+        if ip.is_ipv6() != v6 {
+            bail!(
+                "{v:?} is not an {} address",
+                if v6 { "IPv6" } else { "IPv4" }
+            );
+        }
+        static_ips.push(ip);
+    }
+    let req = libvaina::network::NetworkRequest {
+        name: a.network.clone(),
+        static_ips,
+        mac: a
+            .mac_address
+            .as_deref()
+            .map(libvaina::container::net::parse_mac)
+            .transpose()?,
+        aliases: a.alias.clone(),
+        interface: None,
+    };
+    g.engine()?
+        .container_network_connect(&a.container, &a.network, req)?;
     Ok(0)
 }
 

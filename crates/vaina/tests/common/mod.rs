@@ -59,7 +59,13 @@ impl TestEnv {
             "unqualified-search-registries = []\n",
         )
         .unwrap();
-        std::fs::write(config.join("containers.conf"), "").unwrap();
+        // No network by default: tests of networking ask for it (`--network`), so other tests
+        // never touch the host's bridges and firewall.
+        std::fs::write(
+            config.join("containers.conf"),
+            "[containers]\nnetns = \"none\"\n",
+        )
+        .unwrap();
         std::fs::write(
             config.join("policy.json"),
             r#"{"default":[{"type":"insecureAcceptAnything"}]}"#,

@@ -112,7 +112,10 @@ pub struct TopArgs {
     /// Print help
     #[arg(long, action = ArgAction::Help)]
     pub help: Option<bool>,
-    pub container: String,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    pub latest: bool,
+    pub container: Option<String>,
     /// Descriptors (pid, user, args, ...) or ps(1) options
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub descriptors: Vec<String>,
@@ -121,9 +124,13 @@ pub struct TopArgs {
 pub fn top(g: &GlobalOpts, a: TopArgs) -> CmdResult {
     use libvaina::container::top;
     let engine = g.engine()?;
+    let container = super::lifecycle::one_target(&engine, a.latest, a.container.as_deref())?;
+    let mut descriptors = a.descriptors.clone();
+    if a.latest {
+        descriptors.splice(0..0, a.container.clone());
+    }
     // Podman accepts "pid,user" as well as "pid user".
-    let words: Vec<String> = a
-        .descriptors
+    let words: Vec<String> = descriptors
         .iter()
         .flat_map(|d| d.split(',').map(str::to_string).collect::<Vec<_>>())
         .filter(|s| !s.is_empty())
@@ -134,7 +141,7 @@ pub fn top(g: &GlobalOpts, a: TopArgs) -> CmdResult {
         } else {
             words
         };
-        let rows = engine.top_descriptors(&a.container, &words)?;
+        let rows = engine.top_descriptors(&container, &words)?;
         let mut tw = tabwriter::TabWriter::new(Vec::new())
             .minwidth(10)
             .padding(2);
@@ -146,10 +153,10 @@ pub fn top(g: &GlobalOpts, a: TopArgs) -> CmdResult {
         return Ok(0);
     }
     // Plain ps(1) options, run on the host against the container's processes.
-    let pids = engine.container_pids(&a.container)?;
+    let pids = engine.container_pids(&container)?;
     let list: Vec<String> = pids.iter().map(|p| p.to_string()).collect();
     let status = std::process::Command::new("ps")
-        .args(&a.descriptors)
+        .args(&descriptors)
         .arg("-p")
         .arg(list.join(","))
         .status()

@@ -8,13 +8,67 @@ use libvaina::Engine;
 use std::io::BufRead;
 use std::path::PathBuf;
 
+/// `--latest` and `--filter`, shared by the commands that act on several containers.
+#[derive(Debug, Args, Default)]
+pub struct Pick {
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    pub latest: bool,
+    /// Filter output based on conditions given
+    #[arg(long, value_name = "FILTER")]
+    pub filter: Vec<String>,
+}
+
+/// Only `--latest` (commands without `--filter`).
+#[derive(Debug, Args, Default)]
+pub struct Latest {
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    pub latest: bool,
+}
+
+impl From<&Latest> for Pick {
+    fn from(l: &Latest) -> Pick {
+        Pick {
+            latest: l.latest,
+            filter: Vec::new(),
+        }
+    }
+}
+
+/// The newest container's ID (`--latest`).
+pub(super) fn latest_id(engine: &Engine) -> anyhow::Result<String> {
+    engine
+        .list_containers()?
+        .into_iter()
+        .max_by_key(|c| c.created)
+        .map(|c| c.id)
+        .ok_or_else(|| anyhow::anyhow!("no containers to act on: no such container"))
+}
+
+/// The container a single-container command acts on: its argument, or the newest for
+/// `--latest` (then an argument is the first of the command's other arguments).
+pub(super) fn one_target(
+    engine: &Engine,
+    latest: bool,
+    arg: Option<&str>,
+) -> anyhow::Result<String> {
+    match (latest, arg) {
+        (true, _) => latest_id(engine),
+        (false, Some(a)) => Ok(a.to_string()),
+        (false, None) => anyhow::bail!("you must provide at least one name or id"),
+    }
+}
+
 /// The containers a command acts on: the arguments, or every container for `--all`
-/// (optionally only those `keep` accepts), plus IDs read from `--cidfile`s.
-fn targets(
+/// (optionally only those `keep` accepts), plus IDs read from `--cidfile`s, the newest
+/// container for `--latest` and those `--filter` selects.
+pub(super) fn targets(
     engine: &Engine,
     names: &[String],
     all: bool,
     cidfiles: &[PathBuf],
+    pick: &Pick,
     keep: impl Fn(&libvaina::container::ContainerRecord) -> bool,
 ) -> anyhow::Result<Vec<String>> {
     let mut v: Vec<String> = names.to_vec();
@@ -22,6 +76,24 @@ fn targets(
         let id = std::fs::read_to_string(f)
             .map_err(|e| anyhow::anyhow!("reading CIDFile: {}: {e}", f.display()))?;
         v.push(id.trim().to_string());
+    }
+    if (pick.latest || !pick.filter.is_empty()) && !names.is_empty() {
+        anyhow::bail!("--latest and containers cannot be used together");
+    }
+    if pick.latest {
+        let newest = engine
+            .list_containers()?
+            .into_iter()
+            .max_by_key(|c| c.created)
+            .ok_or_else(|| anyhow::anyhow!("no containers to act on: no such container"))?;
+        v.push(newest.id);
+    }
+    if !pick.filter.is_empty() {
+        let listed = engine.list_containers()?;
+        let mut picked = super::ps::filter_containers(&listed, &pick.filter)?;
+        picked.sort_by_key(|c| c.created);
+        v.extend(picked.into_iter().filter(|c| keep(c)).map(|c| c.id.clone()));
+        return Ok(v);
     }
     if all {
         v.extend(
@@ -79,12 +151,14 @@ pub struct StopArgs {
     /// Seconds to wait for stop before killing the container
     #[arg(short = 't', long = "time", value_name = "SECONDS")]
     pub time: Option<u64>,
+    #[command(flatten)]
+    pub pick: Pick,
     pub containers: Vec<String>,
 }
 
 pub fn stop(g: &GlobalOpts, a: StopArgs) -> CmdResult {
     let mut engine = g.engine()?;
-    let names = targets(&engine, &a.containers, a.all, &a.cidfile, |c| {
+    let names = targets(&engine, &a.containers, a.all, &a.cidfile, &a.pick, |c| {
         c.state.is_active()
     })?;
     for_each(names, |n| match engine.stop_container(n, a.time) {
@@ -105,15 +179,22 @@ pub struct KillArgs {
     /// Read the container ID from the file
     #[arg(long, value_name = "FILE")]
     pub cidfile: Vec<PathBuf>,
+    #[command(flatten)]
+    pub latest: Latest,
     pub containers: Vec<String>,
 }
 
 pub fn kill(g: &GlobalOpts, a: KillArgs) -> CmdResult {
     let mut engine = g.engine()?;
     let sig = libvaina::container::lifecycle::parse_signal(&a.signal)?;
-    let names = targets(&engine, &a.containers, a.all, &a.cidfile, |c| {
-        c.state == ContainerState::Running
-    })?;
+    let names = targets(
+        &engine,
+        &a.containers,
+        a.all,
+        &a.cidfile,
+        &Pick::from(&a.latest),
+        |c| c.state == ContainerState::Running,
+    )?;
     for_each(names, |n| {
         engine.kill_container(n, sig)?;
         Ok(Some(n.to_string()))
@@ -131,15 +212,25 @@ pub struct RestartArgs {
     /// Seconds to wait for stop before killing the container
     #[arg(short = 't', long = "time", value_name = "SECONDS")]
     pub time: Option<u64>,
+    #[command(flatten)]
+    pub pick: Pick,
+    /// Read the container ID from the file
+    #[arg(long, value_name = "FILE")]
+    pub cidfile: Vec<PathBuf>,
     pub containers: Vec<String>,
 }
 
 pub fn restart(g: &GlobalOpts, a: RestartArgs) -> CmdResult {
     let mut engine = g.engine()?;
     let running = a.running;
-    let names = targets(&engine, &a.containers, a.all || running, &[], |c| {
-        !running || c.state == ContainerState::Running
-    })?;
+    let names = targets(
+        &engine,
+        &a.containers,
+        a.all || running,
+        &a.cidfile,
+        &a.pick,
+        |c| !running || c.state == ContainerState::Running,
+    )?;
     for_each(names, |n| {
         engine.restart_container(n, a.time)?;
         Ok(Some(n.to_string()))
@@ -169,6 +260,8 @@ pub struct RmArgs {
     /// Remove anonymous volumes associated with the container
     #[arg(short = 'v', long)]
     pub volumes: bool,
+    #[command(flatten)]
+    pub pick: Pick,
     pub containers: Vec<String>,
 }
 
@@ -176,7 +269,7 @@ pub struct RmArgs {
 /// With `--depend`, each container's dependents are removed before it.
 pub fn rm(g: &GlobalOpts, a: RmArgs) -> CmdResult {
     let mut engine = g.engine()?;
-    let names = targets(&engine, &a.containers, a.all, &a.cidfile, |_| true)?;
+    let names = targets(&engine, &a.containers, a.all, &a.cidfile, &a.pick, |_| true)?;
     let mut code = 0;
     let mut removed: Vec<String> = Vec::new();
     for n in &names {
@@ -241,6 +334,8 @@ pub struct WaitArgs {
     /// Ignore if a container does not exist
     #[arg(long)]
     pub ignore: bool,
+    #[command(flatten)]
+    pub latest: Latest,
     pub containers: Vec<String>,
 }
 
@@ -262,24 +357,47 @@ fn parse_interval(s: &str) -> anyhow::Result<std::time::Duration> {
 
 pub fn wait(g: &GlobalOpts, a: WaitArgs) -> CmdResult {
     let mut engine = g.engine()?;
-    if a.containers.is_empty() {
+    let containers = if a.latest.latest {
+        targets(
+            &engine,
+            &a.containers,
+            false,
+            &[],
+            &Pick::from(&a.latest),
+            |_| true,
+        )?
+    } else {
+        a.containers.clone()
+    };
+    if containers.is_empty() {
         anyhow::bail!("you must provide at least one container name or id");
     }
     let interval = parse_interval(&a.interval)?;
-    let running = a.condition.iter().any(|c| c == "running");
+    const STATES: &[&str] = &[
+        "configured",
+        "created",
+        "exited",
+        "healthy",
+        "initialized",
+        "paused",
+        "removing",
+        "running",
+        "stopped",
+        "stopping",
+        "unhealthy",
+    ];
     for c in &a.condition {
-        if !matches!(
-            c.as_str(),
-            "stopped" | "exited" | "running" | "created" | "configured"
-        ) {
+        if !STATES.contains(&c.as_str()) {
             anyhow::bail!("{c:?} is not a valid container state");
         }
     }
-    for_each(a.containers.clone(), |n| {
-        let r = if running {
-            engine.wait_running(n, interval)
-        } else {
+    // Exits are followed through the monitor; other states are polled at --interval.
+    let exit_only = a.condition.iter().all(|c| c == "stopped" || c == "exited");
+    for_each(containers, |n| {
+        let r = if exit_only {
             engine.wait_container(n)
+        } else {
+            wait_states(&engine, n, &a.condition, interval)
         };
         match r {
             Ok(code) => Ok(Some(code.to_string())),
@@ -289,11 +407,41 @@ pub fn wait(g: &GlobalOpts, a: WaitArgs) -> CmdResult {
     })
 }
 
+/// Polls until the container is in one of `states` (Podman's names: `stopped` also means
+/// exited, `configured` created); returns the exit code for an exit, else -1.
+fn wait_states(
+    engine: &Engine,
+    name: &str,
+    states: &[String],
+    interval: std::time::Duration,
+) -> libvaina::Result<i32> {
+    loop {
+        let rec = engine.lookup_container(name)?;
+        let st = rec.state.as_str();
+        let hit = states.iter().any(|w| {
+            w == st
+                || (w == "stopped" && st == "exited")
+                || (w == "exited" && st == "stopped")
+                || (w == "configured" && st == "created")
+            // No health checks: no container ever becomes healthy or unhealthy.
+        });
+        if hit {
+            return Ok(if st == "exited" { rec.exit_code } else { -1 });
+        }
+        std::thread::sleep(interval);
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct PauseArgs {
     /// Pause/unpause all containers
     #[arg(short = 'a', long)]
     pub all: bool,
+    #[command(flatten)]
+    pub pick: Pick,
+    /// Read the container ID from the file
+    #[arg(long, value_name = "FILE")]
+    pub cidfile: Vec<PathBuf>,
     pub containers: Vec<String>,
 }
 
@@ -304,7 +452,9 @@ pub fn pause(g: &GlobalOpts, a: PauseArgs, pause: bool) -> CmdResult {
     } else {
         ContainerState::Paused
     };
-    let names = targets(&engine, &a.containers, a.all, &[], |c| c.state == want)?;
+    let names = targets(&engine, &a.containers, a.all, &a.cidfile, &a.pick, |c| {
+        c.state == want
+    })?;
     for_each(names, |n| {
         if pause {
             engine.pause_container(n)?;
@@ -332,14 +482,21 @@ pub struct InitArgs {
     /// Initialize all containers
     #[arg(short = 'a', long)]
     pub all: bool,
+    #[command(flatten)]
+    pub latest: Latest,
     pub containers: Vec<String>,
 }
 
 pub fn init(g: &GlobalOpts, a: InitArgs) -> CmdResult {
     let mut engine = g.engine()?;
-    let names = targets(&engine, &a.containers, a.all, &[], |c| {
-        matches!(c.state, ContainerState::Created | ContainerState::Exited)
-    })?;
+    let names = targets(
+        &engine,
+        &a.containers,
+        a.all,
+        &[],
+        &Pick::from(&a.latest),
+        |c| matches!(c.state, ContainerState::Created | ContainerState::Exited),
+    )?;
     for_each(names, |n| {
         engine.init_container(n)?;
         Ok(Some(n.to_string()))
@@ -351,30 +508,75 @@ pub struct PortArgs {
     /// Display port information for all containers
     #[arg(short = 'a', long)]
     pub all: bool,
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    pub latest: bool,
     pub container: Option<String>,
     pub port: Option<String>,
 }
 
-/// `port`: containers have no published ports until networking lands, so this prints
-/// nothing (or fails for a specific port, as Podman does for an unpublished one).
+/// `port`: the published ports of running containers, as Podman prints them.
 pub fn port(g: &GlobalOpts, a: PortArgs) -> CmdResult {
+    use libvaina::container::net::port_lines;
     let engine = g.engine()?;
     if a.all {
+        if a.container.is_some() {
+            anyhow::bail!(
+                "the given arguments are not valid: --all and a container cannot be used together"
+            );
+        }
+        let mut out = String::new();
+        for c in engine.list_containers()?.iter().rev() {
+            if c.state != ContainerState::Running {
+                continue;
+            }
+            for (cp, host) in port_lines(&engine.container_ports(c)?) {
+                out.push_str(&format!("{}\t{cp} -> {host}\n", &c.id[..12]));
+            }
+        }
+        print!("{out}");
         return Ok(0);
     }
-    let Some(c) = &a.container else {
-        anyhow::bail!("you must supply a running container name or id");
+    let (name, port) = if a.latest {
+        let Some(c) = engine.list_containers()?.into_iter().next() else {
+            anyhow::bail!("no containers to output port information");
+        };
+        (c.id, a.container.clone())
+    } else {
+        let Some(c) = &a.container else {
+            anyhow::bail!("you must supply a running container name or id");
+        };
+        (c.clone(), a.port.clone())
     };
-    let rec = engine.lookup_container(c)?;
-    if let Some(p) = &a.port {
+    let rec = engine.lookup_container(&name)?;
+    if rec.state != ContainerState::Running {
+        return Ok(0);
+    }
+    let lines = port_lines(&engine.container_ports(&rec)?);
+    if let Some(p) = &port {
         let p = if p.contains('/') {
             p.clone()
         } else {
             format!("{p}/tcp")
         };
-        anyhow::bail!("failed to find published port {p:?}");
+        let found: Vec<&String> = lines
+            .iter()
+            .filter(|(c, _)| *c == p)
+            .map(|(_, h)| h)
+            .collect();
+        if found.is_empty() {
+            anyhow::bail!("failed to find published port {p:?}");
+        }
+        for h in found {
+            println!("{h}");
+        }
+        return Ok(0);
     }
-    let _ = rec;
+    let mut out = String::new();
+    for (cp, host) in lines {
+        out.push_str(&format!("{cp} -> {host}\n"));
+    }
+    print!("{out}");
     Ok(0)
 }
 
@@ -444,14 +646,21 @@ pub struct CleanupArgs {
     /// After cleanup, remove the container entirely
     #[arg(long)]
     pub rm: bool,
+    #[command(flatten)]
+    pub latest: Latest,
     pub containers: Vec<String>,
 }
 
 pub fn cleanup(g: &GlobalOpts, a: CleanupArgs) -> CmdResult {
     let mut engine = g.engine()?;
-    let names = targets(&engine, &a.containers, a.all, &[], |c| {
-        !c.state.has_monitor()
-    })?;
+    let names = targets(
+        &engine,
+        &a.containers,
+        a.all,
+        &[],
+        &Pick::from(&a.latest),
+        |c| !c.state.has_monitor(),
+    )?;
     for_each(names, |n| {
         let rec = engine.lookup_container(n)?;
         if rec.state.has_monitor() {

@@ -143,7 +143,7 @@ struct JsonRow {
     pid: i64,
     pod: String,
     pod_name: String,
-    ports: Option<Vec<String>>,
+    ports: Option<Vec<libvaina::network::PortMapping>>,
     size: Option<u64>,
     started_at: i64,
     state: String,
@@ -207,6 +207,39 @@ fn matches_filter(
     })
 }
 
+/// The containers matching every `--filter key=value` (same key: any value), as `ps` selects
+/// them; for `--filter` of `stop`, `rm`, `start`, ...
+pub fn filter_containers<'a>(
+    all: &'a [ContainerRecord],
+    filter: &[String],
+) -> anyhow::Result<Vec<&'a ContainerRecord>> {
+    let mut filters: Vec<(&str, &str)> = Vec::new();
+    for f in filter {
+        let (k, v) = f
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("invalid filter {f:?}: must be key=value"))?;
+        filters.push((k, v));
+    }
+    let mut out = Vec::new();
+    for c in all {
+        let mut ok = true;
+        let mut keys: Vec<&str> = filters.iter().map(|(k, _)| *k).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for k in keys {
+            let mut any = false;
+            for (_, v) in filters.iter().filter(|(fk, _)| *fk == k) {
+                any |= matches_filter(c, all, k, v)?;
+            }
+            ok &= any;
+        }
+        if ok {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
 pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
     let engine = g.engine()?;
     let all_recs = engine.list_containers()?;
@@ -241,8 +274,14 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
             rows.push(c);
         }
     }
+    // --latest and --last pick the newest containers; the listing itself is oldest first,
+    // as Podman prints it.
+    if a.latest || a.last.is_some() {
+        rows.sort_by_key(|x| std::cmp::Reverse(x.created));
+        rows.truncate(if a.latest { 1 } else { a.last.unwrap_or(0) });
+    }
     match a.sort.as_str() {
-        "created" | "runningfor" => rows.sort_by_key(|x| std::cmp::Reverse(x.created)),
+        "created" | "runningfor" => rows.sort_by_key(|x| x.created),
         "id" => rows.sort_by(|x, y| x.id.cmp(&y.id)),
         "image" => rows.sort_by(|x, y| x.image_name.cmp(&y.image_name)),
         "names" => rows.sort_by(|x, y| x.name.cmp(&y.name)),
@@ -250,12 +289,6 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
         "command" => rows.sort_by(|x, y| x.config.args.cmp(&y.config.args)),
         "size" => {}
         other => anyhow::bail!("invalid option for --sort, options are: command, created, id, image, names, runningfor, size, or status: {other:?}"),
-    }
-    if a.latest {
-        rows.truncate(1);
-    }
-    if let Some(n) = a.last {
-        rows.truncate(n);
     }
     let trunc = |id: &str| {
         if a.no_trunc {
@@ -300,11 +333,17 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
                 mounts: vec![],
                 names: vec![c.name.clone()],
                 namespaces: BTreeMap::new(),
-                networks: vec![],
+                networks: c
+                    .config
+                    .network
+                    .networks
+                    .iter()
+                    .map(|n| n.name.clone())
+                    .collect(),
                 pid: c.pid,
                 pod: String::new(),
                 pod_name: String::new(),
-                ports: None,
+                ports: engine.container_ports(c).ok().filter(|p| !p.is_empty()),
                 size: None,
                 started_at: secs(c.started),
                 state: c.state.as_str().into(),
@@ -324,18 +363,28 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
                 id: trunc(&c.id),
                 image: c.image_name.clone(),
                 image_id: c.image_id.clone(),
-                command: c.config.args.join(" "),
+                command: command_column(&c.config.args, a.no_trunc),
                 created_human: ago(now, c.created),
                 created_at: created.format("%Y-%m-%d %H:%M:%S%.9f %z %Z").to_string(),
                 created: ago(now, c.created),
                 running_for: human_duration((now - c.created) / 1_000_000_000),
                 status: status_text(c, now),
                 state: c.state.as_str().into(),
-                ports: String::new(),
+                ports: engine
+                    .container_ports(c)
+                    .map(|p| libvaina::container::net::ports_text(&p))
+                    .unwrap_or_default(),
                 names: c.name.clone(),
                 labels: c.config.labels.clone(),
                 mounts: String::new(),
-                networks: String::new(),
+                networks: c
+                    .config
+                    .network
+                    .networks
+                    .iter()
+                    .map(|n| n.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
                 pod: String::new(),
                 pod_name: String::new(),
                 size: "0B (virtual 0B)".into(),
@@ -382,6 +431,16 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
         a.noheading,
     )?;
     Ok(0)
+}
+
+/// The COMMAND column: Podman cuts it to 17 characters and "..." unless `--no-trunc`.
+fn command_column(args: &[String], no_trunc: bool) -> String {
+    let command = args.join(" ");
+    if no_trunc || command.chars().count() <= 17 {
+        return command;
+    }
+    let cut: String = command.chars().take(17).collect();
+    format!("{cut}...")
 }
 
 #[cfg(test)]

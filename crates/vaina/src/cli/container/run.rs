@@ -22,7 +22,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "KEYS", default_value = "ctrl-p,ctrl-q")]
     pub detach_keys: String,
     /// Proxy received signals to the process
-    #[arg(long, value_name = "BOOL", default_value = "true", action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, value_name = "BOOL", default_value = "true", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub sig_proxy: bool,
     /// Attach to STDIN, STDOUT or STDERR
     #[arg(short = 'a', long, value_name = "STREAM")]
@@ -133,7 +133,10 @@ pub fn run(g: &GlobalOpts, a: RunArgs) -> CmdResult {
         }
     };
     if a.detach {
-        println!("{}", rec.id);
+        // With passthrough our stdout is the container's, so Podman prints no ID there.
+        if rec.config.log_driver != libvaina::container::config::LogDriver::Passthrough {
+            println!("{}", rec.id);
+        }
         return Ok(0);
     }
     let watch = MonitorWatch::open(&engine.container_paths(&rec.id));
@@ -196,11 +199,19 @@ pub struct StartArgs {
     /// Override the key sequence for detaching a container
     #[arg(long, value_name = "KEYS", default_value = "ctrl-p,ctrl-q")]
     pub detach_keys: String,
+    /// Proxy received signals to the process (default true if attaching, false otherwise)
+    #[arg(long, value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub sig_proxy: Option<bool>,
+    #[command(flatten)]
+    pub pick: super::lifecycle::Pick,
     pub containers: Vec<String>,
 }
 
 pub fn start(g: &GlobalOpts, a: StartArgs) -> CmdResult {
     let mut engine = g.engine()?;
+    if a.sig_proxy == Some(true) && !a.attach {
+        anyhow::bail!("you cannot use sig-proxy without --attach: invalid argument");
+    }
     let names: Vec<String> = if a.all {
         engine
             .list_containers()?
@@ -208,6 +219,10 @@ pub fn start(g: &GlobalOpts, a: StartArgs) -> CmdResult {
             .filter(|c| !c.state.is_active())
             .map(|c| c.id)
             .collect()
+    } else if a.pick.latest || !a.pick.filter.is_empty() {
+        super::lifecycle::targets(&engine, &a.containers, false, &[], &a.pick, |c| {
+            !c.state.is_active()
+        })?
     } else {
         a.containers.clone()
     };
@@ -221,6 +236,9 @@ pub fn start(g: &GlobalOpts, a: StartArgs) -> CmdResult {
         let s = engine.start_container(&names[0], true)?;
         let id = s.record.id.clone();
         let watch = MonitorWatch::open(&engine.container_paths(&id));
+        if a.sig_proxy.unwrap_or(true) && !s.record.config.tty {
+            proxy_to(&engine, &s.record)?;
+        }
         let stream = s.attach.context("attaching to the container")?;
         let end = attach_io::attach(stream, s.record.config.tty, a.interactive, &a.detach_keys)?;
         return finish_attach(&mut engine, &id, end, watch);
@@ -251,14 +269,17 @@ pub struct AttachArgs {
     #[arg(long, value_name = "KEYS", default_value = "ctrl-p,ctrl-q")]
     pub detach_keys: String,
     /// Proxy received signals to the process
-    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, default_value = "true", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub sig_proxy: bool,
-    pub container: String,
+    #[command(flatten)]
+    pub latest: super::lifecycle::Latest,
+    pub container: Option<String>,
 }
 
 pub fn attach(g: &GlobalOpts, a: AttachArgs) -> CmdResult {
     let mut engine = g.engine()?;
-    let rec = engine.lookup_container(&a.container)?;
+    let target = super::lifecycle::one_target(&engine, a.latest.latest, a.container.as_deref())?;
+    let rec = engine.lookup_container(&target)?;
     if rec.state != libvaina::container::ContainerState::Running {
         anyhow::bail!("you can only attach to running containers: container state improper");
     }

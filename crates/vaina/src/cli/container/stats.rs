@@ -27,6 +27,8 @@ pub struct StatsArgs {
     /// Do not reset the screen between intervals
     #[arg(long)]
     pub no_reset: bool,
+    #[command(flatten)]
+    pub latest: super::lifecycle::Latest,
     pub containers: Vec<String>,
 }
 
@@ -123,6 +125,9 @@ fn row(s: &StatsSample, prev: Option<(&StatsSample, f64)>, no_trunc: bool) -> Ro
 pub fn stats(g: &GlobalOpts, a: StatsArgs) -> CmdResult {
     let engine = g.engine()?;
     let names = |engine: &libvaina::Engine| -> anyhow::Result<Vec<String>> {
+        if a.latest.latest {
+            return Ok(vec![super::lifecycle::latest_id(engine)?]);
+        }
         if !a.containers.is_empty() {
             return Ok(a.containers.clone());
         }

@@ -1,0 +1,181 @@
+//! Container command flags beyond the basics: `--latest` and `--filter` on the commands that
+//! act on containers, `wait --condition`, `start --sig-proxy`, `restart --cidfile`, the `ps`
+//! COMMAND column and order, `run -d --log-driver passthrough`, and `commit` errors.
+
+mod common;
+
+use common::TestEnv;
+
+#[test]
+fn latest_and_filter_select_containers() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    let a = env.ok([
+        "create", "--name", "a", "--label", "k=v", img, "sleep", "1000",
+    ]);
+    let b = env.ok(["create", "--name", "b", img, "sleep", "1000"]);
+    let (a, b) = (a.trim(), b.trim());
+    assert_eq!(env.ok(["start", "--filter", "label=k=v"]), format!("{a}\n"));
+    assert_eq!(env.ok(["start", "-l"]), format!("{b}\n"));
+    assert_eq!(
+        env.ok(["top", "-l", "args"]).lines().last().unwrap().trim(),
+        "sleep 1000"
+    );
+    assert_eq!(
+        env.ok(["stats", "-l", "--no-stream", "--format", "{{.Name}}"]),
+        "b\n"
+    );
+    let err = env.fails(125, ["stop", "-l", "a"]);
+    assert!(
+        err.contains("--latest and containers cannot be used together"),
+        "{err}"
+    );
+    assert_eq!(env.ok(["stop", "-t", "0", "-l"]), format!("{b}\n"));
+    assert_eq!(
+        env.ok(["stop", "-t", "0", "--filter", "name=a"]),
+        format!("{a}\n")
+    );
+    assert_eq!(env.ok(["wait", "-l"]), "137\n");
+    let cid = env.dir.path().join("cid");
+    std::fs::write(&cid, a).unwrap();
+    env.ok(["restart", "-t", "0", "--cidfile", cid.to_str().unwrap()]);
+    assert_eq!(
+        env.ok(["ps", "--format", "{{.Names}}"]),
+        "a\n",
+        "restart --cidfile"
+    );
+    assert_eq!(
+        env.ok(["rm", "-f", "-t", "0", "--filter", "label=k=v"]),
+        format!("{a}\n")
+    );
+    assert_eq!(env.ok(["rm", "--latest"]), format!("{b}\n"));
+    assert_eq!(env.ok(["ps", "-aq"]), "");
+}
+
+#[test]
+fn wait_conditions_and_sig_proxy() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok(["create", "--name", "c", img, "sh", "-c", "exit 4"]);
+    assert_eq!(env.ok(["wait", "--condition", "created", "c"]), "-1\n");
+    assert_eq!(env.ok(["wait", "--condition", "configured", "c"]), "-1\n");
+    let err = env.fails(125, ["wait", "--condition", "bogus", "c"]);
+    assert!(
+        err.contains("\"bogus\" is not a valid container state"),
+        "{err}"
+    );
+    let err = env.fails(125, ["start", "--sig-proxy", "c"]);
+    assert!(
+        err.contains("you cannot use sig-proxy without --attach"),
+        "{err}"
+    );
+    let out = env.run(["start", "-a", "--sig-proxy=false", "c"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(
+        env.ok([
+            "wait",
+            "--condition",
+            "stopped",
+            "--condition",
+            "running",
+            "c"
+        ]),
+        "4\n"
+    );
+    env.ok(["rm", "c"]);
+}
+
+#[test]
+fn ps_command_column_and_order() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok([
+        "create",
+        "--name",
+        "first",
+        img,
+        "sh",
+        "-c",
+        "echo aaaaaaaaaaaaaaaaaaaa",
+    ]);
+    env.ok(["create", "--name", "second", img, "true"]);
+    // Oldest first; COMMAND cut to 17 characters and "..." as Podman does.
+    assert_eq!(
+        env.ok(["ps", "-a", "--format", "{{.Names}} {{.Command}}"]),
+        "first sh -c echo aaaaaa...\nsecond true\n"
+    );
+    assert_eq!(
+        env.ok(["ps", "-a", "--no-trunc", "--format", "{{.Command}}"]),
+        "sh -c echo aaaaaaaaaaaaaaaaaaaa\ntrue\n"
+    );
+    let table = env.ok(["ps", "-a"]);
+    assert!(table.contains("  sh -c echo aaaaaa...  "), "{table}");
+    assert_eq!(
+        env.ok(["ps", "-a", "-l", "--format", "{{.Names}}"]),
+        "second\n"
+    );
+    assert_eq!(
+        env.ok(["ps", "-a", "-n", "1", "--format", "{{.Names}}"]),
+        "second\n"
+    );
+    env.ok(["rm", "first", "second"]);
+}
+
+#[test]
+fn passthrough_detached_and_commit_errors() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    // With passthrough the container owns our stdout, so no ID is printed there.
+    let out = env.run([
+        "run",
+        "-d",
+        "--name",
+        "p",
+        "--log-driver",
+        "passthrough",
+        img,
+        "true",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert_eq!(env.ok(["wait", "p"]), "0\n");
+    // A failing commit prints its error alone.
+    let err = env.fails(125, ["commit", "p", "Bad:Name"]);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("Error: "), "{err}");
+    let err = env.fails(125, ["commit", "nosuch", "img"]);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    env.ok(["rm", "p"]);
+}
+
+#[test]
+fn logs_of_several_containers() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    let a = env.ok(["run", "--name", "a", img, "echo", "one"]);
+    let b = env.ok(["run", "--name", "b", img, "echo", "two"]);
+    assert_eq!((a.as_str(), b.as_str()), ("one\n", "two\n"));
+    assert_eq!(env.ok(["logs", "--names", "a", "b"]), "a one\nb two\n");
+    let ids = env.ok(["logs", "a", "b"]);
+    let prefixes: Vec<usize> = ids.lines().map(|l| l.find(' ').unwrap()).collect();
+    assert_eq!(prefixes, vec![12, 12], "{ids}");
+    // -t prints Go's RFC 3339 with nanoseconds.
+    let ts = env.ok(["logs", "-t", "a"]);
+    assert!(
+        ts.starts_with("20") && ts.contains('T') && ts.ends_with(" one\n"),
+        "{ts}"
+    );
+    // -f follows every container at once: both end, so both outputs arrive.
+    env.ok(["run", "-d", "--name", "c", img, "sh", "-c", "echo three"]);
+    let out = env.ok(["logs", "-f", "--names", "a", "c"]);
+    assert!(
+        out.contains("a one\n") && out.contains("c three\n"),
+        "{out}"
+    );
+    env.ok(["rm", "a", "b", "c"]);
+}
