@@ -151,3 +151,31 @@ fn passthrough_detached_and_commit_errors() {
     assert_eq!(err.lines().count(), 1, "{err}");
     env.ok(["rm", "p"]);
 }
+
+#[test]
+fn logs_of_several_containers() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    let a = env.ok(["run", "--name", "a", img, "echo", "one"]);
+    let b = env.ok(["run", "--name", "b", img, "echo", "two"]);
+    assert_eq!((a.as_str(), b.as_str()), ("one\n", "two\n"));
+    assert_eq!(env.ok(["logs", "--names", "a", "b"]), "a one\nb two\n");
+    let ids = env.ok(["logs", "a", "b"]);
+    let prefixes: Vec<usize> = ids.lines().map(|l| l.find(' ').unwrap()).collect();
+    assert_eq!(prefixes, vec![12, 12], "{ids}");
+    // -t prints Go's RFC 3339 with nanoseconds.
+    let ts = env.ok(["logs", "-t", "a"]);
+    assert!(
+        ts.starts_with("20") && ts.contains('T') && ts.ends_with(" one\n"),
+        "{ts}"
+    );
+    // -f follows every container at once: both end, so both outputs arrive.
+    env.ok(["run", "-d", "--name", "c", img, "sh", "-c", "echo three"]);
+    let out = env.ok(["logs", "-f", "--names", "a", "c"]);
+    assert!(
+        out.contains("a one\n") && out.contains("c three\n"),
+        "{out}"
+    );
+    env.ok(["rm", "a", "b", "c"]);
+}

@@ -122,27 +122,26 @@ pub fn logs(g: &GlobalOpts, a: LogsArgs) -> CmdResult {
         tail: (a.tail >= 0).then_some(a.tail as usize),
         follow: a.follow,
     };
-    let show_names = a.names || names.len() > 1;
+    // Podman prefixes lines only when several containers are shown: the name with
+    // `--names`, else the short ID.
+    let multi = names.len() > 1;
     let recs = names
         .iter()
         .map(|n| engine.lookup_container(n))
         .collect::<Result<Vec<_>, _>>()?;
-    for rec in &recs {
-        let prefix = if show_names {
-            format!("{} ", &rec.id[..12])
-        } else {
-            String::new()
-        };
-        let prefix = if a.names {
-            format!("{} ", rec.name)
-        } else {
-            prefix
+    let show = |engine: &libvaina::Engine,
+                rec: &libvaina::container::ContainerRecord|
+     -> libvaina::Result<()> {
+        let prefix = match (multi, a.names) {
+            (false, _) => String::new(),
+            (true, true) => format!("{} ", rec.name),
+            (true, false) => format!("{} ", &rec.id[..12]),
         };
         engine.container_logs(rec, &opts, &mut |e| {
             let mut line = Vec::with_capacity(e.text.len() + 48);
             line.extend_from_slice(prefix.as_bytes());
             if a.timestamps {
-                line.extend_from_slice(e.time_text.as_bytes());
+                line.extend_from_slice(go_rfc3339_nano(&e.time).as_bytes());
                 line.push(b' ');
             }
             line.extend_from_slice(&e.text);
@@ -152,9 +151,47 @@ pub fn logs(g: &GlobalOpts, a: LogsArgs) -> CmdResult {
                 let mut o = std::io::stdout().lock();
                 o.write_all(&line).is_ok() && o.flush().is_ok()
             }
+        })
+    };
+    if a.follow && multi {
+        // Followed together, as Podman does: one reader per container.
+        std::thread::scope(|scope| -> anyhow::Result<()> {
+            let mut handles = Vec::new();
+            for rec in &recs {
+                let engine = g.engine()?;
+                let show = &show;
+                handles.push(scope.spawn(move || show(&engine, rec)));
+            }
+            for h in handles {
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("a log reader panicked"))??;
+            }
+            Ok(())
         })?;
+        return Ok(0);
+    }
+    for rec in &recs {
+        show(&engine, rec)?;
     }
     Ok(0)
+}
+
+/// A timestamp as Go's `time.RFC3339Nano` prints it (what `podman logs -t` shows): trailing
+/// zeros of the fraction dropped, `Z` for a zero offset.
+fn go_rfc3339_nano(t: &chrono::DateTime<chrono::FixedOffset>) -> String {
+    let mut out = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let nanos = format!("{:09}", t.timestamp_subsec_nanos());
+    let frac = nanos.trim_end_matches('0');
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    if t.offset().local_minus_utc() == 0 {
+        out.push('Z');
+    } else {
+        out.push_str(&t.format("%:z").to_string());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -170,5 +207,14 @@ mod tests {
         assert!(t < chrono::Utc::now());
         assert!(parse_time("1h30m").is_ok());
         assert!(parse_time("garbage").is_err());
+    }
+
+    #[test]
+    fn go_timestamps() {
+        let t =
+            chrono::DateTime::parse_from_rfc3339("2026-11-30T01:16:21.384308850+00:00").unwrap();
+        assert_eq!(go_rfc3339_nano(&t), "2026-11-30T01:16:21.38430885Z");
+        let t = chrono::DateTime::parse_from_rfc3339("2026-11-30T01:16:21+02:00").unwrap();
+        assert_eq!(go_rfc3339_nano(&t), "2026-11-30T01:16:21+02:00");
     }
 }
