@@ -157,10 +157,14 @@ impl Engine {
         let paths = ContainerPaths::new(&self.paths, &id);
         let made = (|| -> Result<ContainerRecord> {
             std::fs::create_dir_all(&paths.dir).with_path(&paths.dir)?;
-            let hostname = opts
-                .hostname
-                .clone()
-                .unwrap_or_else(|| id[..12].to_string());
+            // With the host's network, the host's name (as Podman); else the short ID.
+            let hostname = opts.hostname.clone().unwrap_or_else(|| {
+                nix::unistd::gethostname()
+                    .ok()
+                    .and_then(|h| h.into_string().ok())
+                    .filter(|_| netcfg.mode == "host")
+                    .unwrap_or_else(|| id[..12].to_string())
+            });
             let file_list = files::prepare(
                 &paths.dir.join("userdata"),
                 &id,
@@ -181,6 +185,10 @@ impl Engine {
             o.hostname = Some(hostname.clone());
             if netcfg.no_hosts {
                 file_list.retain(|(d, _)| d != "/etc/hosts");
+            }
+            if netcfg.mode == "none" {
+                // Nothing to resolve through: Podman mounts no resolv.conf either.
+                file_list.retain(|(d, _)| d != "/etc/resolv.conf");
             }
             if let Some(t) = &net_target {
                 // Sharing a network namespace means sharing its name resolution files.

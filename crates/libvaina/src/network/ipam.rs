@@ -108,7 +108,7 @@ pub fn allocate(
                 )
                 .optional()?;
             return Err(NetworkError::Invalid(format!(
-                "requested ip address {ip} is already allocated to container ID {}",
+                "IPAM error: requested ip address {ip} is already allocated to container ID {}",
                 owner.unwrap_or_default()
             )));
         }
@@ -323,7 +323,7 @@ mod tests {
         let dup = db.transaction(|tx| allocate(tx, &n, "c11", &["10.90.5.3".parse().unwrap()]));
         assert_eq!(
             dup.unwrap_err().to_string(),
-            "requested ip address 10.90.5.3 is already allocated to container ID c1"
+            "IPAM error: requested ip address 10.90.5.3 is already allocated to container ID c1"
         );
         let out = db.transaction(|tx| allocate(tx, &n, "c11", &["10.1.0.3".parse().unwrap()]));
         assert!(out.unwrap_err().to_string().contains("not in any subnet"));
