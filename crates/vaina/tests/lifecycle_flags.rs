@@ -179,3 +179,44 @@ fn logs_of_several_containers() {
     );
     env.ok(["rm", "a", "b", "c"]);
 }
+
+#[test]
+fn run_rmi_quiet_and_label_file() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok(["tag", img, "localhost/extra:tag"]);
+    // --rmi implies --rm and removes the image by the name given (here: one of two tags).
+    assert_eq!(
+        env.ok(["run", "--rmi", "-q", "localhost/extra:tag", "echo", "hi"]),
+        "hi\n"
+    );
+    assert_eq!(env.ok(["ps", "-aq"]), "");
+    let names = env.ok(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert!(!names.contains("localhost/extra"), "{names}");
+    let labels = env.dir.path().join("labels");
+    std::fs::write(&labels, "a=1\n# comment\nnovalue\n\nc=x=y\n").unwrap();
+    let l = labels.to_str().unwrap();
+    env.ok([
+        "create",
+        "--name",
+        "lf",
+        "--label-file",
+        l,
+        "--label",
+        "a=2",
+        img,
+    ]);
+    assert_eq!(
+        env.ok(["inspect", "--format", "{{json .Config.Labels}}", "lf"]),
+        "{\"a\":\"2\",\"c\":\"x=y\"}\n"
+    );
+    let before = env.store_snapshot();
+    let err = env.fails(125, ["create", "--label-file", "/nonexistent", img]);
+    assert!(
+        err.contains("unable to process labels: open /nonexistent: no such file or directory"),
+        "{err}"
+    );
+    assert_eq!(env.store_snapshot(), before);
+    env.ok(["rm", "lf"]);
+}
