@@ -71,6 +71,10 @@ fn vfs_driver_runs_diffs_commits_exports_and_copies() {
         env.ok(["inspect", "--format", "{{.GraphDriver.Name}}", "v1"]),
         "vfs\n"
     );
+    assert_eq!(
+        env.ok(["image", "inspect", "--format", "{{.GraphDriver.Name}}", img]),
+        "vfs\n"
+    );
     // No overlay anywhere: the rootfs is the container's own copy.
     let mounted = env.ok(["mount", "v1"]).trim().to_string();
     let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
@@ -381,6 +385,13 @@ fn cp_between_containers_and_diff_of_two() {
     );
     let e = env.fails(125, ["diff", "a", "nope"]);
     assert_eq!(e, "Error: nope not found: layer not known\n");
+    let e = env.fails(125, ["diff"]);
+    assert_eq!(
+        e,
+        "Error: \"podman diff\" requires a name, id, or the \"--latest\" flag\n"
+    );
+    // -l: the newest container (b), here against a.
+    assert_eq!(env.ok(["diff", "-l", "a"]), d);
     env.ok(["rm", "a", "b"]);
     env.ok(["volume", "rm", "shared"]);
     assert_eq!(env.ok(["mount"]), "");
