@@ -347,6 +347,19 @@ fn cp_reaches_volumes_and_binds_of_stopped_and_running_containers() {
     assert_eq!(env.ok(["exec", "r1", "cat", "/tt/hello"]), "hi\n");
     let e = env.fails(125, ["cp", f.to_str().unwrap(), "r1:/ro/x"]);
     assert!(e.contains("Read-only file system"), "{e}");
+    // The symlinks in the volume stay inside the running container too.
+    env.run(["cp", f.to_str().unwrap(), "r1:/data/esc/"]);
+    env.ok([
+        "cp",
+        f.to_str().unwrap(),
+        "r1:/data/toroot/tmp/via-link-running",
+    ]);
+    assert_eq!(std::fs::read_dir(&canary).unwrap().count(), 0);
+    assert!(!Path::new("/tmp/via-link-running").exists());
+    assert_eq!(
+        env.ok(["exec", "r1", "cat", "/tmp/via-link-running"]),
+        "hi\n"
+    );
     env.ok(["rm", "-f", "-t0", "r1"]);
     assert_eq!(env.ok(["mount"]), "");
 }
