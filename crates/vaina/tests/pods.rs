@@ -28,9 +28,9 @@ fn ns(pid: &str, kind: &str) -> String {
 }
 
 /// A client in the pod that fetches the server's page over localhost, retrying while the
-/// server starts (bounded: five seconds).
+/// server starts (bounded: fifteen seconds, for loaded machines).
 const FETCH: &str =
-    "for i in $(seq 50); do wget -q -O - http://localhost:8080/ && exit 0; sleep 0.1; done; exit 1";
+    "for i in $(seq 150); do wget -q -O - http://localhost:8080/ && exit 0; sleep 0.1; done; exit 1";
 const SERVE: &str =
     "mkdir -p /www && echo hello-pod > /www/index.html && exec httpd -f -p 8080 -h /www";
 
@@ -254,12 +254,20 @@ fn pod_bad_input_changes_nothing() {
         eprintln!("-p on a pod member: skipped, `run` has no --publish flag yet (networking)");
     }
     let err = env.fails(125, ["pod", "create", "--share", "mnt"]);
-    assert!(
-        err.contains("invalid kernel namespace to share: mnt"),
-        "{err}"
+    assert_eq!(
+        err.trim(),
+        "Error: mount sharing functionality not supported on pod level"
+    );
+    let err = env.fails(125, ["pod", "create", "--infra=false", "--share", "net"]);
+    assert_eq!(
+        err.trim(),
+        "Error: cannot set share(net) namespaces without an infra container"
     );
     let err = env.fails(125, ["pod", "create", "--exit-policy", "halt"]);
-    assert!(err.contains("invalid pod exit policy"), "{err}");
+    assert_eq!(
+        err.trim(),
+        "Error: running pod create option: invalid pod exit policy: \"halt\""
+    );
     let infra = env.ok(["pod", "inspect", "-f", "{{.InfraContainerID}}", "p"]);
     let infra = infra.trim();
     let err = env.fails(125, ["rm", "-f", infra]);
@@ -442,7 +450,7 @@ fn published_port_answers_from_the_host() {
         "run", "-d", "--pod", "pub", "--name", "srv", img, "sh", "-c", SERVE,
     ]);
     let mut body = String::new();
-    for _ in 0..50 {
+    for _ in 0..150 {
         body = http_get(port);
         if body.contains("hello-pod") {
             break;
