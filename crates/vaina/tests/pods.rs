@@ -176,6 +176,16 @@ fn pod_lifecycle_shares_namespaces_and_localhost() {
     );
     let top = env.ok(["pod", "top", "web"]);
     assert!(top.contains("/pause") && top.contains("httpd"), "{top}");
+    let stats = env.ok(["pod", "stats", "--no-stream", "web"]);
+    let mut lines = stats.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("POD           CID           NAME"),
+        "{stats}"
+    );
+    assert_eq!(lines.count(), 2, "{stats}");
 
     // rm -f: nothing left, no process, mount or cgroup of any of its containers.
     let ids = [id_of(&env, "srv"), id_of(&env, &infra_name)];
@@ -310,12 +320,17 @@ fn exit_policy_stop_share_pid_and_no_infra() {
         "run",
         "--pod",
         "job",
+        "--name",
+        "j1",
         img,
         "sh",
         "-c",
-        "(sleep 0.1 &); cat /proc/1/cmdline",
+        "(sleep 0.1 &); cat /proc/1/cmdline; echo",
     ]);
-    assert_eq!(out.trim_end_matches('\0').trim(), "/pause");
+    assert_eq!(out.trim().trim_end_matches('\0'), "/pause");
+    // pod logs: every container but infra, prefixed with its name.
+    let logs = env.ok(["pod", "logs", "--names", "job"]);
+    assert_eq!(logs.replace('\0', ""), "j1 /pause\n");
     // The last container exited, so the pod stopped (its monitor stops infra before exiting).
     let c = env.ok([
         "ps",
