@@ -152,17 +152,17 @@ pub fn top(g: &GlobalOpts, a: TopArgs) -> CmdResult {
         std::io::stdout().write_all(&tw.into_inner()?)?;
         return Ok(0);
     }
-    // Plain ps(1) options, run on the host against the container's processes.
-    let pids = engine.container_pids(&container)?;
-    let list: Vec<String> = pids.iter().map(|p| p.to_string()).collect();
-    let status = std::process::Command::new("ps")
-        .args(&descriptors)
-        .arg("-p")
-        .arg(list.join(","))
-        .status()
-        .map_err(|e| anyhow::anyhow!("running ps: {e}"))?;
-    if !status.success() {
-        anyhow::bail!("ps(1) failed with {status}");
+    // Anything else is ps(1) options, run inside the container as Podman does (a container
+    // without ps fails; the host's ps would show host processes for options like -e).
+    let mut engine = engine;
+    let mut command = vec!["ps".to_string()];
+    command.extend(descriptors);
+    let opts = ExecOptions {
+        command,
+        ..Default::default()
+    };
+    match engine.exec_container(&container, &opts) {
+        Ok((code, _)) => Ok(code),
+        Err(e) => anyhow::bail!("executing ps(1) in the container: {e}"),
     }
-    Ok(0)
 }
