@@ -294,7 +294,16 @@ pub fn rm(g: &GlobalOpts, a: RmArgs) -> CmdResult {
                     .unwrap_or_default(),
                 false => Vec::new(),
             };
-            match engine.remove_container(&target, a.force, a.time) {
+            let removal = if a.all
+                && engine
+                    .lookup_container(&target)
+                    .is_ok_and(|c| c.config.infra)
+            {
+                engine.remove_pod_of_infra(&target, a.force, a.time)
+            } else {
+                engine.remove_container(&target, a.force, a.time)
+            };
+            match removal {
                 Ok(id) => {
                     engine.remove_volumes_if_unused(&anonymous)?;
                     println!("{id}");
@@ -625,6 +634,7 @@ pub fn prune(g: &GlobalOpts, a: PruneArgs) -> CmdResult {
         .list_containers()?
         .into_iter()
         .filter(|c| matches!(c.state, ContainerState::Exited | ContainerState::Created))
+        .filter(|c| !c.config.infra)
         .filter(|c| {
             labels.iter().all(|l| match l.split_once('=') {
                 Some((k, v)) => c.config.labels.get(k).is_some_and(|x| x == v),

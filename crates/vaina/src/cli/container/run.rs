@@ -148,6 +148,13 @@ fn create_from(
     if !a.rootfs {
         pull_if_needed(engine, &a.image, opts.pull, a.quiet)?;
     }
+    if let Some(name) = opts.pod.as_deref().and_then(|p| p.strip_prefix("new:")) {
+        if opts.publish_set {
+            anyhow::bail!("published ports must be given to `pod create`, not to a container joining a new pod");
+        }
+        let id = crate::cli::pod::create_for_container(engine, name)?;
+        opts.pod = Some(id);
+    }
     let rec = engine.create_container(&a.image, &opts)?;
     if let Some(f) = &opts.cidfile {
         std::fs::write(f, &rec.id).with_context(|| format!("writing {}", f.display()))?;
