@@ -34,6 +34,8 @@ pub struct ExecOptions {
     pub interactive: bool,
     pub detach: bool,
     pub privileged: bool,
+    /// `--preserve-fds N`: descriptors 3..3+N of the caller go to the process.
+    pub preserve_fds: u32,
 }
 
 /// Resolves `user[:group]` against the container's /etc/passwd and /etc/group.
@@ -91,6 +93,8 @@ pub struct ExecSession {
     pub pid: i64,
     pub running: bool,
     pub exit_code: Option<i32>,
+    #[serde(default)]
+    pub preserve_fds: u32,
 }
 
 /// Where a container's exec sessions are recorded.
@@ -277,6 +281,9 @@ impl Engine {
         process.set_args(Some(opts.command.clone()));
         process.set_terminal(Some(opts.tty));
         let mut env = process.env().clone().unwrap_or_default();
+        // Podman's exec sessions get the container's environment without the HOSTNAME it
+        // added at create.
+        env.retain(|x| !x.starts_with("HOSTNAME="));
         for e in &opts.env {
             let key = e.split_once('=').map_or(e.as_str(), |(k, _)| k);
             env.retain(|x| x.split_once('=').map_or(x.as_str(), |(k, _)| k) != key);
@@ -313,6 +320,7 @@ impl Engine {
             command: opts.command.clone(),
             tty: opts.tty,
             detach: opts.detach,
+            preserve_fds: opts.preserve_fds,
             ..Default::default()
         };
         let dir = sessions_dir(&paths);
@@ -342,7 +350,14 @@ impl Engine {
         let sid = prep.session.id.clone();
         let rt = prep.runtime();
         let pfile = process_file(&prep.paths, &sid);
-        let mut c = rt.exec_command(&prep.session.container_id, &pfile, false, None, None);
+        let mut c = rt.exec_command(
+            &prep.session.container_id,
+            &pfile,
+            false,
+            None,
+            None,
+            opts.preserve_fds,
+        );
         if !opts.interactive && !opts.tty {
             c.stdin(Stdio::null());
         }

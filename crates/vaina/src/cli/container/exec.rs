@@ -28,6 +28,9 @@ pub struct ExecArgs {
     /// Give the process extended Linux capabilities inside the container
     #[arg(long)]
     pub privileged: bool,
+    /// Pass N additional file descriptors to the container
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub preserve_fds: u32,
     /// Allocate a pseudo-TTY
     #[arg(short = 't', long)]
     pub tty: bool,
@@ -81,7 +84,14 @@ pub fn exec(g: &GlobalOpts, a: ExecArgs) -> CmdResult {
         interactive: a.interactive,
         detach: a.detach,
         privileged: a.privileged,
+        preserve_fds: a.preserve_fds,
     };
+    // Every descriptor handed over must be open (Podman's check).
+    for fd in 3..3 + a.preserve_fds as i32 {
+        if nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFD).is_err() {
+            anyhow::bail!("file descriptor {fd} is not available - the preserve-fds option requires that all file descriptors must be passed");
+        }
+    }
     if a.detach {
         let (session, _) = engine.exec_monitored(&container, &opts, false)?;
         println!("{session}");
