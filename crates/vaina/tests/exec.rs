@@ -84,6 +84,16 @@ fn sessions_are_recorded_until_the_container_stops() {
         .ok(["top", "c", "args"])
         .lines()
         .any(|l| l.trim() == "sleep 1000"));
+    // container cleanup --exec forgets an exited session, refuses a running one.
+    env.ok(["container", "cleanup", "--exec", &ids[0], "c"]);
+    assert_eq!(exec_ids(&env, "c"), [bg.clone()]);
+    let err = env.fails(125, ["container", "cleanup", "--exec", &bg, "c"]);
+    assert!(err.contains("as it is running"), "{err}");
+    let err = env.fails(125, ["container", "cleanup", "--exec", "nosuch", "c"]);
+    assert!(
+        err.contains("has no exec session with ID nosuch: no such exec session"),
+        "{err}"
+    );
     env.ok(["stop", "-t", "0", "c"]);
     env.ok(["start", "c"]);
     assert!(exec_ids(&env, "c").is_empty());

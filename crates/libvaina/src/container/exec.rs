@@ -413,6 +413,32 @@ impl Engine {
         result.map(|c| (c, sid)).map_err(Into::into)
     }
 
+    /// Forgets an exited exec session (`container cleanup --exec`).
+    pub fn remove_exec_session(&mut self, name_or_id: &str, session: &str) -> Result<()> {
+        let rec = self.lookup_container(name_or_id)?;
+        let paths = self.container_paths(&rec.id);
+        let found = list_sessions(&paths)
+            .into_iter()
+            .find(|s| s.id == session || (session.len() >= 3 && s.id.starts_with(session)));
+        let Some(s) = found else {
+            return Err(ContainerError::Invalid(format!(
+                "container {} has no exec session with ID {session}: no such exec session",
+                rec.id
+            ))
+            .into());
+        };
+        if s.running {
+            return Err(ContainerError::Invalid(format!(
+                "cannot remove exec session {} as it is running: exec session state improper",
+                s.id
+            ))
+            .into());
+        }
+        let f = session_file(&paths, &s.id);
+        std::fs::remove_file(&f).with_path(&f)?;
+        Ok(())
+    }
+
     /// Starts a session under its own detached monitor (`-d`, or a terminal that detach
     /// keys may leave running). With `attach`, returns a connection to the session's attach
     /// socket made before the process starts, so no output is lost.
