@@ -86,7 +86,7 @@ fn sessions_are_recorded_until_the_container_stops() {
         .any(|l| l.trim() == "sleep 1000"));
     // container cleanup --exec forgets an exited session, refuses a running one.
     env.ok(["container", "cleanup", "--exec", &ids[0], "c"]);
-    assert_eq!(exec_ids(&env, "c"), [bg.clone()]);
+    assert_eq!(exec_ids(&env, "c"), std::slice::from_ref(&bg));
     let err = env.fails(125, ["container", "cleanup", "--exec", &bg, "c"]);
     assert!(err.contains("as it is running"), "{err}");
     let err = env.fails(125, ["container", "cleanup", "--exec", "nosuch", "c"]);
