@@ -50,7 +50,9 @@ fn errors_are_printed_once_with_podmans_codes() {
         err.contains("unable to find user nosuchuser: no matching entries in passwd file"),
         "{err}"
     );
-    let err = env.fails(127, ["exec", "-d", "c", "nosuchcommand"]);
+    // Detached, Podman exits 125 with the same message.
+    let err = env.fails(125, ["exec", "-d", "c", "nosuchcommand"]);
+    assert!(err.contains("executable file not found in $PATH"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     let err = env.fails(125, ["exec", "nosuchctr", "true"]);
     assert!(
