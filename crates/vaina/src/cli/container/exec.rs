@@ -94,12 +94,13 @@ pub fn exec(g: &GlobalOpts, a: ExecArgs) -> CmdResult {
     }
     if a.detach {
         // Podman reports a detached session that failed to start with its engine code (125).
-        let (session, _) = engine
-            .exec_monitored(&container, &opts, false)
-            .map_err(|e| match e {
-                libvaina::Error::Runtime(_) => anyhow::anyhow!("{e}"),
-                other => other.into(),
-            })?;
+        let (session, _) =
+            engine
+                .exec_monitored(&container, &opts, false)
+                .map_err(|e| match e {
+                    libvaina::Error::Runtime(_) => anyhow::anyhow!("{e}"),
+                    other => other.into(),
+                })?;
         println!("{session}");
         return Ok(0);
     }
