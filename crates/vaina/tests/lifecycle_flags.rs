@@ -220,3 +220,30 @@ fn run_rmi_quiet_and_label_file() {
     assert_eq!(env.store_snapshot(), before);
     env.ok(["rm", "lf"]);
 }
+
+#[test]
+fn top_descriptors() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok(["run", "-d", "--name", "t", img, "sleep", "1000"]);
+    let out = env.ok(["top", "t", "pid", "capeff", "label", "rss", "stime"]);
+    let mut lines = out.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["PID", "EFFECTIVE", "CAPS", "LABEL", "RSS", "STIME"]
+    );
+    let row: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(row[0], "1");
+    let caps: Vec<&str> = row[1].split(',').collect();
+    let mut sorted = caps.clone();
+    sorted.sort();
+    assert_eq!(
+        caps, sorted,
+        "capabilities sorted by name as psgo prints them"
+    );
+    assert_eq!(row[2], "?");
+    assert!(row[3].parse::<u64>().unwrap() > 0, "{out}");
+    env.ok(["rm", "-f", "-t", "0", "t"]);
+}

@@ -591,6 +591,9 @@ pub fn port(g: &GlobalOpts, a: PortArgs) -> CmdResult {
 
 #[derive(Debug, Args)]
 pub struct ExistsArgs {
+    /// Consider external containers (vaina has none: the same answer)
+    #[arg(long)]
+    pub external: bool,
     pub container: String,
 }
 
@@ -656,6 +659,12 @@ pub struct CleanupArgs {
     /// After cleanup, remove the container entirely
     #[arg(long)]
     pub rm: bool,
+    /// Clean up the given exec session instead of the container
+    #[arg(long, value_name = "SESSION")]
+    pub exec: Option<String>,
+    /// After cleanup, remove the image entirely
+    #[arg(long)]
+    pub rmi: bool,
     #[command(flatten)]
     pub latest: Latest,
     pub containers: Vec<String>,
@@ -663,6 +672,16 @@ pub struct CleanupArgs {
 
 pub fn cleanup(g: &GlobalOpts, a: CleanupArgs) -> CmdResult {
     let mut engine = g.engine()?;
+    if let Some(session) = &a.exec {
+        let Some(c) = a.containers.first() else {
+            anyhow::bail!("you must provide at least one name or id");
+        };
+        if let Err(e) = engine.remove_exec_session(c, session) {
+            log::error!("Running container cleanup: {e}");
+            return Err(e.into());
+        }
+        return Ok(0);
+    }
     let names = targets(
         &engine,
         &a.containers,
@@ -679,8 +698,15 @@ pub fn cleanup(g: &GlobalOpts, a: CleanupArgs) -> CmdResult {
                 id = rec.id
             );
         }
-        if a.rm {
+        if a.rm || a.rmi {
             engine.remove_container(&rec.id, false, None)?;
+            if a.rmi && !rec.image_id.is_empty() {
+                let opts = libvaina::image::remove::RemoveOptions::default();
+                let report = engine.remove_images(std::slice::from_ref(&rec.image_id), &opts)?;
+                if let Some(e) = report.errors.into_iter().next() {
+                    return Err(e.into());
+                }
+            }
         } else {
             engine.cleanup_container(&rec.id)?;
         }
