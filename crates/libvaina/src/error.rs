@@ -30,6 +30,8 @@ pub enum Error {
     #[error(transparent)]
     Volume(#[from] crate::volume::VolumeError),
     #[error(transparent)]
+    Pod(#[from] crate::pod::PodError),
+    #[error(transparent)]
     Spec(#[from] crate::container::spec::SpecError),
     #[error(transparent)]
     Fs(#[from] crate::container::fs::FsError),

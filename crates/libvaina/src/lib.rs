@@ -16,7 +16,7 @@
 //! - [`system`]: `version` and `info` reports (host probing)
 //! - [`network`]: bridge networks, IPAM, published ports, nftables (rootful)
 //! - [`volume`]: named and anonymous volumes (local driver), their use by containers
-//! - [`pod`]: later issues
+//! - [`pod`]: pods, their infra container and vaina's own pause program
 
 #![recursion_limit = "256"]
 

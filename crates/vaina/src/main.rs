@@ -38,18 +38,31 @@ fn usage_error(e: clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         }
         _ => {
-            let msg = e.render().to_string();
-            let first = msg
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid usage")
-                .trim_start_matches("error: ")
-                .to_string();
-            eprintln!("Error: {first}");
+            eprintln!("Error: {}", one_line(&e.render().to_string()));
             eprintln!("See 'vaina --help'");
             ExitCode::from(125)
         }
     }
+}
+
+/// clap's message on one line: its first paragraph, where an indented list (the missing
+/// arguments) follows the heading (`...not provided: <CONTAINER>, <PATH>`).
+fn one_line(rendered: &str) -> String {
+    let mut lines = rendered
+        .lines()
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty());
+    let mut out = lines
+        .next()
+        .unwrap_or("invalid usage")
+        .trim_start_matches("error: ")
+        .to_string();
+    let rest: Vec<&str> = lines.map(str::trim).collect();
+    if !rest.is_empty() {
+        out.push(' ');
+        out.push_str(&rest.join(", "));
+    }
+    out
 }
 
 /// The message of an error and its causes, one line, as Podman prints them (`a: b: c`).

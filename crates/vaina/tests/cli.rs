@@ -19,3 +19,19 @@ fn unknown_command_is_an_error() {
     let err = env.fails(125, ["version", "--no-such-flag"]);
     assert!(err.contains("--no-such-flag"), "{err}");
 }
+
+#[test]
+fn missing_arguments_are_named_on_one_line() {
+    let env = TestEnv::new();
+    let err = env.fails(125, ["cp"]);
+    let first = err.lines().next().unwrap();
+    assert_eq!(
+        first,
+        "Error: the following required arguments were not provided: <SRC_PATH>, <DEST_PATH>"
+    );
+    let err = env.fails(125, ["export"]);
+    assert!(
+        err.lines().next().unwrap().ends_with("<CONTAINER>"),
+        "{err}"
+    );
+}

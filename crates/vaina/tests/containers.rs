@@ -338,8 +338,12 @@ fn pause_unpause_top_port() {
             .collect::<Vec<_>>(),
         ["1", "sleep"]
     );
+    // Other words are ps(1) options, run inside the container as Podman does (so ps shows
+    // itself, and never the host's processes).
     let ps = env.ok(["top", "p", "-o", "comm="]);
-    assert_eq!(ps.trim(), "sleep");
+    assert_eq!(ps.split_whitespace().collect::<Vec<_>>(), ["sleep", "ps"]);
+    let all = env.ok(["top", "p", "-e", "-o", "pid="]);
+    assert_eq!(all.split_whitespace().count(), 2, "{all}");
     // The container's cgroup exists while it runs (so the leak checks below mean something).
     assert!(!cgroups_of(&id).is_empty(), "no cgroup found for {id}");
     let stats = env.ok([

@@ -50,7 +50,9 @@ fn errors_are_printed_once_with_podmans_codes() {
         err.contains("unable to find user nosuchuser: no matching entries in passwd file"),
         "{err}"
     );
-    let err = env.fails(127, ["exec", "-d", "c", "nosuchcommand"]);
+    // Detached, Podman exits 125 with the same message.
+    let err = env.fails(125, ["exec", "-d", "c", "nosuchcommand"]);
+    assert!(err.contains("executable file not found in $PATH"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     let err = env.fails(125, ["exec", "nosuchctr", "true"]);
     assert!(
@@ -84,6 +86,16 @@ fn sessions_are_recorded_until_the_container_stops() {
         .ok(["top", "c", "args"])
         .lines()
         .any(|l| l.trim() == "sleep 1000"));
+    // container cleanup --exec forgets an exited session, refuses a running one.
+    env.ok(["container", "cleanup", "--exec", &ids[0], "c"]);
+    assert_eq!(exec_ids(&env, "c"), std::slice::from_ref(&bg));
+    let err = env.fails(125, ["container", "cleanup", "--exec", &bg, "c"]);
+    assert!(err.contains("as it is running"), "{err}");
+    let err = env.fails(125, ["container", "cleanup", "--exec", "nosuch", "c"]);
+    assert!(
+        err.contains("has no exec session with ID nosuch: no such exec session"),
+        "{err}"
+    );
     env.ok(["stop", "-t", "0", "c"]);
     env.ok(["start", "c"]);
     assert!(exec_ids(&env, "c").is_empty());
@@ -120,6 +132,22 @@ fn exec_options() {
         "echo $FROM_FILE $BOTH",
     ]);
     assert_eq!(out, "1 flag\n");
+    // The container's environment, without HOSTNAME (Podman's exec leaves it out).
+    let env_out = env.ok(["exec", "c", "env"]);
+    assert!(env_out.contains("container=podman\n"), "{env_out}");
+    assert!(!env_out.contains("HOSTNAME="), "{env_out}");
+    assert_eq!(
+        env.ok([
+            "exec",
+            "-e",
+            "HOSTNAME=h",
+            "c",
+            "sh",
+            "-c",
+            "echo $HOSTNAME"
+        ]),
+        "h\n"
+    );
     std::fs::write(&file, "=novalue\n").unwrap();
     let err = env.fails(
         125,
@@ -234,5 +262,36 @@ fn exec_it_through_a_pty_and_detach() {
     assert_eq!(p.wait(), Some(0));
     env.ok(["exec", "c", "sh", "-c", "kill -0 $(cat /tmp/sh.pid)"]);
     env.fails(125, ["exec", "--detach-keys", "ctrl-", "c", "true"]);
+    env.ok(["rm", "-f", "-t", "0", "c"]);
+}
+
+#[test]
+fn preserve_fds_hands_descriptors_over() {
+    require_root!();
+    let env = TestEnv::new();
+    running(&env, "c");
+    let file = env.dir.path().join("fd3");
+    std::fs::write(&file, "from fd 3\n").unwrap();
+    // Run vaina through sh so that descriptor 3 is open on the file.
+    let with_fd3 = |args: &[&str]| {
+        let inner = env.cmd(args);
+        let mut c = std::process::Command::new("sh");
+        c.arg("-c")
+            .arg(format!("exec \"$@\" 3<'{}'", file.display()))
+            .arg("sh")
+            .arg(inner.get_program())
+            .args(inner.get_args());
+        for (k, v) in inner.get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        c.output().unwrap()
+    };
+    let out = with_fd3(&["exec", "--preserve-fds", "1", "c", "cat", "/proc/self/fd/3"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "from fd 3\n");
+    let err = env.fails(125, ["exec", "--preserve-fds", "5", "c", "true"]);
+    assert!(err.contains("is not available"), "{err}");
     env.ok(["rm", "-f", "-t", "0", "c"]);
 }

@@ -71,6 +71,10 @@ fn vfs_driver_runs_diffs_commits_exports_and_copies() {
         env.ok(["inspect", "--format", "{{.GraphDriver.Name}}", "v1"]),
         "vfs\n"
     );
+    assert_eq!(
+        env.ok(["image", "inspect", "--format", "{{.GraphDriver.Name}}", img]),
+        "vfs\n"
+    );
     // No overlay anywhere: the rootfs is the container's own copy.
     let mounted = env.ok(["mount", "v1"]).trim().to_string();
     let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
@@ -343,6 +347,19 @@ fn cp_reaches_volumes_and_binds_of_stopped_and_running_containers() {
     assert_eq!(env.ok(["exec", "r1", "cat", "/tt/hello"]), "hi\n");
     let e = env.fails(125, ["cp", f.to_str().unwrap(), "r1:/ro/x"]);
     assert!(e.contains("Read-only file system"), "{e}");
+    // The symlinks in the volume stay inside the running container too.
+    env.run(["cp", f.to_str().unwrap(), "r1:/data/esc/"]);
+    env.ok([
+        "cp",
+        f.to_str().unwrap(),
+        "r1:/data/toroot/tmp/via-link-running",
+    ]);
+    assert_eq!(std::fs::read_dir(&canary).unwrap().count(), 0);
+    assert!(!Path::new("/tmp/via-link-running").exists());
+    assert_eq!(
+        env.ok(["exec", "r1", "cat", "/tmp/via-link-running"]),
+        "hi\n"
+    );
     env.ok(["rm", "-f", "-t0", "r1"]);
     assert_eq!(env.ok(["mount"]), "");
 }
@@ -381,6 +398,13 @@ fn cp_between_containers_and_diff_of_two() {
     );
     let e = env.fails(125, ["diff", "a", "nope"]);
     assert_eq!(e, "Error: nope not found: layer not known\n");
+    let e = env.fails(125, ["diff"]);
+    assert_eq!(
+        e,
+        "Error: \"podman diff\" requires a name, id, or the \"--latest\" flag\n"
+    );
+    // -l: the newest container (b), here against a.
+    assert_eq!(env.ok(["diff", "-l", "a"]), d);
     env.ok(["rm", "a", "b"]);
     env.ok(["volume", "rm", "shared"]);
     assert_eq!(env.ok(["mount"]), "");

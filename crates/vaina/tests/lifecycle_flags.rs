@@ -179,3 +179,71 @@ fn logs_of_several_containers() {
     );
     env.ok(["rm", "a", "b", "c"]);
 }
+
+#[test]
+fn run_rmi_quiet_and_label_file() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok(["tag", img, "localhost/extra:tag"]);
+    // --rmi implies --rm and removes the image by the name given (here: one of two tags).
+    assert_eq!(
+        env.ok(["run", "--rmi", "-q", "localhost/extra:tag", "echo", "hi"]),
+        "hi\n"
+    );
+    assert_eq!(env.ok(["ps", "-aq"]), "");
+    let names = env.ok(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert!(!names.contains("localhost/extra"), "{names}");
+    let labels = env.dir.path().join("labels");
+    std::fs::write(&labels, "a=1\n# comment\nnovalue\n\nc=x=y\n").unwrap();
+    let l = labels.to_str().unwrap();
+    env.ok([
+        "create",
+        "--name",
+        "lf",
+        "--label-file",
+        l,
+        "--label",
+        "a=2",
+        img,
+    ]);
+    assert_eq!(
+        env.ok(["inspect", "--format", "{{json .Config.Labels}}", "lf"]),
+        "{\"a\":\"2\",\"c\":\"x=y\"}\n"
+    );
+    let before = env.store_snapshot();
+    let err = env.fails(125, ["create", "--label-file", "/nonexistent", img]);
+    assert!(
+        err.contains("unable to process labels: open /nonexistent: no such file or directory"),
+        "{err}"
+    );
+    assert_eq!(env.store_snapshot(), before);
+    env.ok(["rm", "lf"]);
+}
+
+#[test]
+fn top_descriptors() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok(["run", "-d", "--name", "t", img, "sleep", "1000"]);
+    let out = env.ok(["top", "t", "pid", "capeff", "label", "rss", "stime"]);
+    let mut lines = out.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["PID", "EFFECTIVE", "CAPS", "LABEL", "RSS", "STIME"]
+    );
+    let row: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(row[0], "1");
+    let caps: Vec<&str> = row[1].split(',').collect();
+    let mut sorted = caps.clone();
+    sorted.sort();
+    assert_eq!(
+        caps, sorted,
+        "capabilities sorted by name as psgo prints them"
+    );
+    assert_eq!(row[2], "?");
+    assert!(row[3].parse::<u64>().unwrap() > 0, "{out}");
+    env.ok(["rm", "-f", "-t", "0", "t"]);
+}

@@ -103,6 +103,17 @@ pub struct ContainerConfig {
     /// before it (`rm --depend` removes it first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<String>,
+    /// Namespaces joined from other containers: kind (`pid`, `net`, `ipc`, `uts`) to full
+    /// container ID. Their `/proc/PID/ns` paths in `config.json` are refreshed at each start,
+    /// since the other container may have been restarted with a new PID.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub namespace_joins: BTreeMap<String, String>,
+    /// Full ID of the container's pod (empty when it has none).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pod: String,
+    /// Whether this is its pod's infra container.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub infra: bool,
     /// Network mode, networks, ports, DNS and hosts settings.
     #[serde(default)]
     pub network: super::net::ContainerNetwork,

@@ -64,6 +64,9 @@ impl Engine {
         image: &str,
         opts: &CreateOptions,
     ) -> Result<ContainerRecord> {
+        // `--pod`: the pod's shared namespaces, hostname and cgroup parent.
+        let pod_opts = self.pod_member_options(opts)?;
+        let opts = pod_opts.as_ref().unwrap_or(opts);
         let log_driver = LogDriver::parse(&opts.log_driver)?;
         if opts.remove && opts.restart != super::RestartPolicy::No {
             return Err(ContainerError::Invalid(
@@ -91,6 +94,9 @@ impl Engine {
         let name = match &opts.name {
             Some(n) => {
                 names::validate(n)?;
+                if crate::pod::record::name_taken(conn, n)? {
+                    return Err(crate::pod::PodError::ContainerNameIsPod(n.clone()).into());
+                }
                 if let Some(other) = record::lookup(conn, n).ok().filter(|r| r.name == *n) {
                     return Err(ContainerError::NameInUse {
                         name: n.clone(),
@@ -104,7 +110,8 @@ impl Engine {
                 let mut attempt = 0;
                 loop {
                     let n = names::generate(attempt);
-                    if !record::name_taken(conn, &n)? {
+                    if !record::name_taken(conn, &n)? && !crate::pod::record::name_taken(conn, &n)?
+                    {
                         break n;
                     }
                     attempt += 1;
@@ -137,12 +144,23 @@ impl Engine {
         // found by its PID now, before anything is written.
         let mut joined = std::collections::BTreeMap::new();
         let mut dependencies: Vec<String> = Vec::new();
+        let mut joined_ids = std::collections::BTreeMap::new();
         for other in opts.namespaces.joined_containers() {
             let mut rec = self.lookup_container(other)?;
             self.reconcile(&mut rec)?;
-            if !matches!(rec.state, ContainerState::Running | ContainerState::Paused)
-                || rec.pid <= 0
-            {
+            joined_ids.insert(other.to_string(), rec.id.clone());
+            let pod_infra = rec.config.infra && opts.pod.as_deref() == Some(&rec.config.pod);
+            let running = matches!(rec.state, ContainerState::Running | ContainerState::Paused)
+                && rec.pid > 0;
+            if pod_infra && !running {
+                // The pod's infra starts with the container; its namespace paths are set then.
+                joined.insert(other.to_string(), 0);
+                if !dependencies.contains(&rec.id) {
+                    dependencies.push(rec.id);
+                }
+                continue;
+            }
+            if !running {
                 return Err(ContainerError::Invalid(format!(
                     "cannot join the namespaces of container {other}: it is not running"
                 ))
@@ -283,6 +301,9 @@ impl Engine {
                 runtime: runtime.path.to_string_lossy().into_owned(),
                 stopped_by_user: false,
                 dependencies: dependencies.clone(),
+                namespace_joins: namespace_joins(&opts.namespaces, &joined_ids),
+                pod: opts.pod.clone().unwrap_or_default(),
+                infra: opts.infra,
                 network: netcfg.clone(),
                 shm_size: input
                     .shm_dir
@@ -374,6 +395,28 @@ impl Engine {
         let layers = self.image_layer_dirs(&img)?;
         Ok((img.id, image_name, image_config, layers))
     }
+}
+
+/// Kind (`pid`, `net`, ...) to the full ID of the container whose namespace is joined.
+fn namespace_joins(
+    ns: &super::options::NamespaceOptions,
+    ids: &std::collections::BTreeMap<String, String>,
+) -> std::collections::BTreeMap<String, String> {
+    use super::options::NamespaceMode;
+    let mut out = std::collections::BTreeMap::new();
+    for (kind, mode) in [
+        ("pid", &ns.pid),
+        ("net", &ns.net),
+        ("ipc", &ns.ipc),
+        ("uts", &ns.uts),
+    ] {
+        if let NamespaceMode::Container(name) = mode {
+            if let Some(id) = ids.get(name) {
+                out.insert(kind.to_string(), id.clone());
+            }
+        }
+    }
+    out
 }
 
 /// The image's `StopSignal` as a number.

@@ -34,6 +34,8 @@ pub struct ExecOptions {
     pub interactive: bool,
     pub detach: bool,
     pub privileged: bool,
+    /// `--preserve-fds N`: descriptors 3..3+N of the caller go to the process.
+    pub preserve_fds: u32,
 }
 
 /// Resolves `user[:group]` against the container's /etc/passwd and /etc/group.
@@ -91,6 +93,8 @@ pub struct ExecSession {
     pub pid: i64,
     pub running: bool,
     pub exit_code: Option<i32>,
+    #[serde(default)]
+    pub preserve_fds: u32,
 }
 
 /// Where a container's exec sessions are recorded.
@@ -277,6 +281,9 @@ impl Engine {
         process.set_args(Some(opts.command.clone()));
         process.set_terminal(Some(opts.tty));
         let mut env = process.env().clone().unwrap_or_default();
+        // Podman's exec sessions get the container's environment without the HOSTNAME it
+        // added at create.
+        env.retain(|x| !x.starts_with("HOSTNAME="));
         for e in &opts.env {
             let key = e.split_once('=').map_or(e.as_str(), |(k, _)| k);
             env.retain(|x| x.split_once('=').map_or(x.as_str(), |(k, _)| k) != key);
@@ -313,6 +320,7 @@ impl Engine {
             command: opts.command.clone(),
             tty: opts.tty,
             detach: opts.detach,
+            preserve_fds: opts.preserve_fds,
             ..Default::default()
         };
         let dir = sessions_dir(&paths);
@@ -342,7 +350,14 @@ impl Engine {
         let sid = prep.session.id.clone();
         let rt = prep.runtime();
         let pfile = process_file(&prep.paths, &sid);
-        let mut c = rt.exec_command(&prep.session.container_id, &pfile, false, None, None);
+        let mut c = rt.exec_command(
+            &prep.session.container_id,
+            &pfile,
+            false,
+            None,
+            None,
+            opts.preserve_fds,
+        );
         if !opts.interactive && !opts.tty {
             c.stdin(Stdio::null());
         }
@@ -396,6 +411,32 @@ impl Engine {
             s.exit_code = Some(code);
         });
         result.map(|c| (c, sid)).map_err(Into::into)
+    }
+
+    /// Forgets an exited exec session (`container cleanup --exec`).
+    pub fn remove_exec_session(&mut self, name_or_id: &str, session: &str) -> Result<()> {
+        let rec = self.lookup_container(name_or_id)?;
+        let paths = self.container_paths(&rec.id);
+        let found = list_sessions(&paths)
+            .into_iter()
+            .find(|s| s.id == session || (session.len() >= 3 && s.id.starts_with(session)));
+        let Some(s) = found else {
+            return Err(ContainerError::Invalid(format!(
+                "container {} has no exec session with ID {session}: no such exec session",
+                rec.id
+            ))
+            .into());
+        };
+        if s.running {
+            return Err(ContainerError::Invalid(format!(
+                "cannot remove exec session {} as it is running: exec session state improper",
+                s.id
+            ))
+            .into());
+        }
+        let f = session_file(&paths, &s.id);
+        std::fs::remove_file(&f).with_path(&f)?;
+        Ok(())
     }
 
     /// Starts a session under its own detached monitor (`-d`, or a terminal that detach

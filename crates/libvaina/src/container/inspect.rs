@@ -114,7 +114,7 @@ impl Engine {
             "Image": rec.image_id,
             "ImageName": rec.image_name,
             "Rootfs": rec.config.rootfs.as_deref().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default(),
-            "Pod": "",
+            "Pod": rec.config.pod,
             "ResolvConfPath": userdata.join("resolv.conf"),
             "HostnamePath": userdata.join("hostname"),
             "HostsPath": userdata.join("hosts"),

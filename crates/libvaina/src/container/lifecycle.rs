@@ -176,6 +176,7 @@ impl Engine {
                     rec.config.stopped_by_user = false;
                     record::set_config(self.db()?.conn(), &rec.id, &rec.config)?;
                 }
+                self.refresh_joined_namespaces(&rec)?;
                 self.check_published_ports(&rec.id, &rec.config.network)?;
                 let passthrough = rec.config.log_driver == super::config::LogDriver::Passthrough;
                 crate::monitor::spawn(self, &rec.id, passthrough)?;
@@ -215,6 +216,7 @@ impl Engine {
         let _lock = self.container_lock(&rec.id)?;
         match rec.state {
             ContainerState::Created | ContainerState::Exited => {
+                self.refresh_joined_namespaces(&rec)?;
                 crate::monitor::spawn(self, &rec.id, false)?;
                 self.lookup_container(&rec.id)
             }
@@ -396,6 +398,26 @@ impl Engine {
     /// Removes a container: refused while others depend on it, and while it runs unless
     /// `force` (then stopped with `timeout`). Returns its full ID.
     pub fn remove_container(
+        &mut self,
+        name_or_id: &str,
+        force: bool,
+        timeout: Option<u64>,
+    ) -> Result<String> {
+        let rec = self.lookup_container(name_or_id)?;
+        if rec.config.infra {
+            if let Some(pod) = crate::pod::record::get(self.db()?.conn(), &rec.config.pod)? {
+                return Err(crate::pod::PodError::InfraRemove {
+                    ctr: rec.id,
+                    pod: pod.id,
+                }
+                .into());
+            }
+        }
+        self.remove_container_unchecked(&rec.id, force, timeout)
+    }
+
+    /// [`Self::remove_container`] without the infra check (for the pod module).
+    pub(crate) fn remove_container_unchecked(
         &mut self,
         name_or_id: &str,
         force: bool,

@@ -104,6 +104,14 @@ pub struct CreateOptions {
     pub volumes_from: Vec<(String, Option<bool>)>,
     /// `--network NAME,...`, `--network-alias`, `--ip`, `-p`, `-P`, `--dns`, `--add-host`, ...
     pub network: super::net::NetworkOptions,
+    /// `--pod NAME|ID`: the pod the container joins (see [`crate::pod`]).
+    pub pod: Option<String>,
+    /// Set by the pod module for a pod's infra container.
+    pub infra: bool,
+    /// Whether `--network` was given (refused in a pod that shares its network).
+    pub network_set: bool,
+    /// Whether `-p` was given (refused in a pod that shares its network).
+    pub publish_set: bool,
 }
 
 impl CreateOptions {

@@ -21,12 +21,14 @@ pub const DESCRIPTORS: &[(&str, &str)] = &[
     ("hgroup", "HGROUP"),
     ("hpid", "HPID"),
     ("huser", "HUSER"),
+    ("label", "LABEL"),
     ("nice", "NI"),
     ("pcpu", "%CPU"),
     ("pgid", "PGID"),
     ("pid", "PID"),
     ("ppid", "PPID"),
     ("rgroup", "RGROUP"),
+    ("rss", "RSS"),
     ("ruser", "RUSER"),
     ("seccomp", "SECCOMP"),
     ("state", "STATE"),
@@ -196,11 +198,19 @@ fn field(p: &Proc, d: &str, rootfs: &std::path::Path, boot: f64, now: f64) -> St
         "nice" => stat(18),
         "state" => stat(2),
         "vsz" => (stat(22).parse::<u64>().unwrap_or(0) / 1024).to_string(),
+        // Resident size in KiB (VmRSS), as psgo reports it.
+        "rss" => first("VmRSS"),
+        // No SELinux or AppArmor labels here: psgo prints "?" then.
+        "label" => "?".into(),
         "stime" => chrono::DateTime::from_timestamp(start as i64, 0)
             .map(|t| {
-                t.with_timezone(&chrono::Local)
-                    .format("%Y-%m-%d %H:%M:%S %z %Z")
-                    .to_string()
+                // Go's time.Time text: the zone's abbreviation, which for UTC is "UTC".
+                let t = t.with_timezone(&chrono::Local);
+                let zone = match t.offset().local_minus_utc() {
+                    0 => "UTC".to_string(),
+                    _ => t.format("%Z").to_string(),
+                };
+                format!("{} {zone}", t.format("%Y-%m-%d %H:%M:%S %z"))
             })
             .unwrap_or_default(),
         "seccomp" => match st("Seccomp").as_str() {
@@ -229,15 +239,17 @@ fn field(p: &Proc, d: &str, rootfs: &std::path::Path, boot: f64, now: f64) -> St
 }
 
 fn caps_text(mask: u64) -> String {
-    (0..64)
+    // Sorted by name, as psgo prints them.
+    let mut names: Vec<String> = (0..64)
         .filter(|b| mask & (1 << b) != 0)
         .map(|b| {
             crate::container::spec::security::ALL_CAPABILITIES
                 .get(b)
                 .map_or_else(|| format!("CAP_{b}"), |n| n.to_string())
         })
-        .collect::<Vec<_>>()
-        .join(",")
+        .collect();
+    names.sort();
+    names.join(",")
 }
 
 impl Engine {

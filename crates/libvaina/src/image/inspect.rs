@@ -213,7 +213,9 @@ impl Engine {
             size: size.max(0) as u64,
             virtual_size: size.max(0) as u64,
             graph_driver: GraphDriver {
-                name: "overlay".into(),
+                // Images are unpacked layers under either driver; the name is the store's.
+                name: crate::store::driver::recorded(&self.paths)
+                    .unwrap_or_else(|| "overlay".into()),
                 data,
             },
             root_fs: RootFsInspect {

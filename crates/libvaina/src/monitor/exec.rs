@@ -157,7 +157,14 @@ fn supervise(
         .with_log(dir.join(format!("{session}.log")));
     let pid_file = dir.join(format!("{session}.pid"));
     let process = exec::process_file(paths, session);
-    let io = super::stdio::exec(&rt, id, &process, &pid_file, s.tty, interactive);
+    let io = super::stdio::exec(
+        &rt,
+        id,
+        &process,
+        &pid_file,
+        (s.tty, interactive),
+        s.preserve_fds,
+    );
     let _ = std::fs::remove_file(&process);
     let _ = std::fs::remove_file(&rt.log);
     let io = io?;

@@ -312,6 +312,12 @@ fn supervise(
         record::bump_restart(engine.db()?.conn(), id)?;
     }
     let _ = std::fs::remove_file(&sock);
+    if !cfg.pod.is_empty() && !cfg.infra {
+        // `--exit-policy stop`: the last member's exit stops the pod.
+        if let Err(e) = engine.pod_member_exited(&cfg.pod) {
+            ::log::warn!("pod {}: {e}", cfg.pod);
+        }
+    }
     Ok(())
 }
 

@@ -114,14 +114,21 @@ pub fn exec(
     id: &str,
     process: &Path,
     pid_file: &Path,
-    tty: bool,
-    interactive: bool,
+    (tty, interactive): (bool, bool),
+    preserve_fds: u32,
 ) -> Result<ContainerIo, RuntimeError> {
     let _ = std::fs::remove_file(pid_file);
     if tty {
         let sock = pid_file.with_extension("console");
         let master = with_console(rt, &sock, |console| {
-            rt.exec_command(id, process, true, Some(pid_file), Some(console))
+            rt.exec_command(
+                id,
+                process,
+                true,
+                Some(pid_file),
+                Some(console),
+                preserve_fds,
+            )
         })?;
         return Ok(ContainerIo::Pty { master });
     }
@@ -133,7 +140,7 @@ pub fn exec(
     } else {
         (None, Stdio::null())
     };
-    let mut c = rt.exec_command(id, process, true, Some(pid_file), None);
+    let mut c = rt.exec_command(id, process, true, Some(pid_file), None, preserve_fds);
     c.stdin(stdin_child)
         .stdout(Stdio::from(out_w))
         .stderr(Stdio::from(err_w));

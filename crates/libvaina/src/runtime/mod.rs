@@ -241,8 +241,9 @@ impl Runtime {
         self.run_quiet(&["update", "--resources", &r, id])
     }
 
-    /// A command for `exec --process FILE [--detach] [--pid-file P] [--console-socket S] ID`;
-    /// the caller chooses stdio and waits (a foreground exec returns the process's status).
+    /// A command for `exec --process FILE [--detach] [--pid-file P] [--console-socket S]
+    /// [--preserve-fds N] ID`; the caller chooses stdio and waits (a foreground exec returns
+    /// the process's status).
     pub fn exec_command(
         &self,
         id: &str,
@@ -250,9 +251,13 @@ impl Runtime {
         detach: bool,
         pid_file: Option<&Path>,
         console_socket: Option<&Path>,
+        preserve_fds: u32,
     ) -> Command {
         let mut c = self.command(&["exec", "--process"]);
         c.arg(process);
+        if preserve_fds > 0 {
+            c.arg("--preserve-fds").arg(preserve_fds.to_string());
+        }
         if detach {
             c.arg("--detach");
         }

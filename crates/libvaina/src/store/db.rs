@@ -17,6 +17,7 @@ pub const SCHEMAS: &[&str] = &[
     crate::container::SCHEMA,
     crate::network::SCHEMA,
     crate::volume::SCHEMA,
+    crate::pod::SCHEMA,
 ];
 
 /// An open state database.

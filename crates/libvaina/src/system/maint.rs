@@ -200,8 +200,9 @@ impl Engine {
     /// image with `all`), and unused volumes with `volumes`.
     pub fn system_prune(&mut self, all: bool, volumes: bool) -> Result<PruneReport> {
         let mut r = PruneReport::default();
+        self.prune_pods()?;
         for c in self.list_containers()? {
-            if c.state.is_active() {
+            if c.state.is_active() || c.config.infra {
                 continue;
             }
             let size = dir_size(&self.container_paths(&c.id).writable_layer());
@@ -257,6 +258,9 @@ impl Engine {
                 first_err.get_or_insert(e);
             }
         };
+        for p in self.list_pods().unwrap_or_default() {
+            keep(self.remove_pod(&p.id, true, Some(0)).map(|_| ()));
+        }
         for c in self.list_containers().unwrap_or_default() {
             keep(self.remove_container(&c.id, true, Some(0)).map(|_| ()));
         }

@@ -99,6 +99,9 @@ pub struct CreateFlags {
     /// Connect a container to a network
     #[arg(long, alias = "net", value_name = "NETWORK")]
     pub network: Option<String>,
+    /// Run container in an existing pod (`new:NAME` creates the pod first)
+    #[arg(long, value_name = "POD")]
+    pub pod: Option<String>,
     /// Add network-scoped alias for the container
     #[arg(long = "network-alias", value_name = "ALIAS")]
     pub network_alias: Vec<String>,
@@ -355,6 +358,9 @@ impl CreateFlags {
         };
         self.network_options(&mut o)?;
         o.network.no_hosts |= defaults.no_hosts;
+        o.pod = self.pod.clone();
+        o.network_set = self.network.is_some();
+        o.publish_set = !self.publish.is_empty() || self.publish_all;
         if o.hostname.is_some() && o.namespaces.uts == NamespaceMode::Host {
             anyhow::bail!("invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration");
         }

@@ -62,7 +62,6 @@ pub struct DiffArgs {
     /// Act on the latest container podman is aware of
     #[arg(short, long)]
     pub latest: bool,
-    #[arg(required_unless_present = "latest")]
     pub name: Option<String>,
     /// Compare with this container or image instead of the parent
     pub other: Option<String>,
@@ -174,7 +173,10 @@ fn diff(g: &GlobalOpts, a: DiffArgs) -> CmdResult {
     let (name, other) = if a.latest {
         (latest(&engine)?, a.name.clone())
     } else {
-        (a.name.clone().unwrap_or_default(), a.other.clone())
+        let Some(name) = a.name.clone() else {
+            anyhow::bail!("\"podman diff\" requires a name, id, or the \"--latest\" flag");
+        };
+        (name, a.other.clone())
     };
     let changes = match &other {
         Some(o) => engine.diff_pair(&name, o)?,

@@ -15,6 +15,8 @@ pub mod image_list;
 pub mod image_rm;
 pub mod network;
 pub mod output;
+pub mod pod;
+pub mod pod_show;
 pub mod progress;
 pub mod registry;
 pub mod shortnames;
@@ -119,6 +121,8 @@ pub enum Command {
     ContainerFs(container_fs::FsCommand),
     #[command(flatten)]
     Volume(volume::VolumeCommand),
+    #[command(flatten)]
+    Pod(pod::PodCommand),
 }
 
 /// Dispatches a parsed command line.
@@ -132,6 +136,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Network(c) => network::run(g, c),
         Command::ContainerFs(c) => container_fs::run(g, c),
         Command::Volume(c) => volume::run(g, c),
+        Command::Pod(c) => pod::run(g, c),
     }
 }
 

@@ -2,7 +2,8 @@
 //! path under a volume or a bind mount reaches the volume or the host directory, as in Podman.
 //!
 //! - A running (or paused) container: its root as its own processes see it,
-//!   `/proc/<pid>/root`. Lookups from that descriptor walk the container's mount namespace,
+//!   `/proc/<pid>/root` (checked to be the container's rootfs, so a reused PID is never
+//!   taken). Lookups from that descriptor walk the container's mount namespace,
 //!   so volumes, binds and tmpfs mounts are all reachable (Podman joins the namespace).
 //! - A stopped container: its rootfs is mounted (counted, [`super::mount`]) and a helper
 //!   thread leaves the host's mount namespace (`unshare(CLONE_FS | CLONE_NEWNS)` affects that
@@ -57,11 +58,26 @@ impl Engine {
     pub fn copy_root(&self, rec: &ContainerRecord) -> Result<CopyRoot<'_>> {
         if matches!(rec.state, ContainerState::Running | ContainerState::Paused) && rec.pid > 0 {
             if let Ok(fd) = open_root(Path::new(&format!("/proc/{}/root", rec.pid))) {
-                return Ok(CopyRoot {
-                    root: Some(fd),
-                    _guard: None,
-                    ns: None,
-                });
+                // The PID must still be the container's (not reused by a host process): its
+                // root is the container's rootfs mounted at `merged`.
+                let merged = self.container_paths(&rec.id).merged();
+                let same = match (
+                    nix::sys::stat::fstat(fd.as_raw_fd()),
+                    std::fs::metadata(&merged),
+                ) {
+                    (Ok(a), Ok(b)) => {
+                        use std::os::unix::fs::MetadataExt;
+                        a.st_dev == b.dev() && a.st_ino == b.ino()
+                    }
+                    _ => false,
+                };
+                if same {
+                    return Ok(CopyRoot {
+                        root: Some(fd),
+                        _guard: None,
+                        ns: None,
+                    });
+                }
             }
         }
         let guard = self.rootfs_guard(rec)?;

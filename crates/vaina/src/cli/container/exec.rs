@@ -28,6 +28,9 @@ pub struct ExecArgs {
     /// Give the process extended Linux capabilities inside the container
     #[arg(long)]
     pub privileged: bool,
+    /// Pass N additional file descriptors to the container
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub preserve_fds: u32,
     /// Allocate a pseudo-TTY
     #[arg(short = 't', long)]
     pub tty: bool,
@@ -81,9 +84,23 @@ pub fn exec(g: &GlobalOpts, a: ExecArgs) -> CmdResult {
         interactive: a.interactive,
         detach: a.detach,
         privileged: a.privileged,
+        preserve_fds: a.preserve_fds,
     };
+    // Every descriptor handed over must be open (Podman's check).
+    for fd in 3..3 + a.preserve_fds as i32 {
+        if nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFD).is_err() {
+            anyhow::bail!("file descriptor {fd} is not available - the preserve-fds option requires that all file descriptors must be passed");
+        }
+    }
     if a.detach {
-        let (session, _) = engine.exec_monitored(&container, &opts, false)?;
+        // Podman reports a detached session that failed to start with its engine code (125).
+        let (session, _) =
+            engine
+                .exec_monitored(&container, &opts, false)
+                .map_err(|e| match e {
+                    libvaina::Error::Runtime(_) => anyhow::anyhow!("{e}"),
+                    other => other.into(),
+                })?;
         println!("{session}");
         return Ok(0);
     }
@@ -152,17 +169,17 @@ pub fn top(g: &GlobalOpts, a: TopArgs) -> CmdResult {
         std::io::stdout().write_all(&tw.into_inner()?)?;
         return Ok(0);
     }
-    // Plain ps(1) options, run on the host against the container's processes.
-    let pids = engine.container_pids(&container)?;
-    let list: Vec<String> = pids.iter().map(|p| p.to_string()).collect();
-    let status = std::process::Command::new("ps")
-        .args(&descriptors)
-        .arg("-p")
-        .arg(list.join(","))
-        .status()
-        .map_err(|e| anyhow::anyhow!("running ps: {e}"))?;
-    if !status.success() {
-        anyhow::bail!("ps(1) failed with {status}");
+    // Anything else is ps(1) options, run inside the container as Podman does (a container
+    // without ps fails; the host's ps would show host processes for options like -e).
+    let mut engine = engine;
+    let mut command = vec!["ps".to_string()];
+    command.extend(descriptors);
+    let opts = ExecOptions {
+        command,
+        ..Default::default()
+    };
+    match engine.exec_container(&container, &opts) {
+        Ok((code, _)) => Ok(code),
+        Err(e) => anyhow::bail!("executing ps(1) in the container: {e}"),
     }
-    Ok(0)
 }

@@ -294,7 +294,16 @@ pub fn rm(g: &GlobalOpts, a: RmArgs) -> CmdResult {
                     .unwrap_or_default(),
                 false => Vec::new(),
             };
-            match engine.remove_container(&target, a.force, a.time) {
+            let removal = if a.all
+                && engine
+                    .lookup_container(&target)
+                    .is_ok_and(|c| c.config.infra)
+            {
+                engine.remove_pod_of_infra(&target, a.force, a.time)
+            } else {
+                engine.remove_container(&target, a.force, a.time)
+            };
+            match removal {
                 Ok(id) => {
                     engine.remove_volumes_if_unused(&anonymous)?;
                     println!("{id}");
@@ -582,6 +591,9 @@ pub fn port(g: &GlobalOpts, a: PortArgs) -> CmdResult {
 
 #[derive(Debug, Args)]
 pub struct ExistsArgs {
+    /// Consider external containers (vaina has none: the same answer)
+    #[arg(long)]
+    pub external: bool,
     pub container: String,
 }
 
@@ -625,6 +637,7 @@ pub fn prune(g: &GlobalOpts, a: PruneArgs) -> CmdResult {
         .list_containers()?
         .into_iter()
         .filter(|c| matches!(c.state, ContainerState::Exited | ContainerState::Created))
+        .filter(|c| !c.config.infra)
         .filter(|c| {
             labels.iter().all(|l| match l.split_once('=') {
                 Some((k, v)) => c.config.labels.get(k).is_some_and(|x| x == v),
@@ -646,6 +659,12 @@ pub struct CleanupArgs {
     /// After cleanup, remove the container entirely
     #[arg(long)]
     pub rm: bool,
+    /// Clean up the given exec session instead of the container
+    #[arg(long, value_name = "SESSION")]
+    pub exec: Option<String>,
+    /// After cleanup, remove the image entirely
+    #[arg(long)]
+    pub rmi: bool,
     #[command(flatten)]
     pub latest: Latest,
     pub containers: Vec<String>,
@@ -653,6 +672,16 @@ pub struct CleanupArgs {
 
 pub fn cleanup(g: &GlobalOpts, a: CleanupArgs) -> CmdResult {
     let mut engine = g.engine()?;
+    if let Some(session) = &a.exec {
+        let Some(c) = a.containers.first() else {
+            anyhow::bail!("you must provide at least one name or id");
+        };
+        if let Err(e) = engine.remove_exec_session(c, session) {
+            log::error!("Running container cleanup: {e}");
+            return Err(e.into());
+        }
+        return Ok(0);
+    }
     let names = targets(
         &engine,
         &a.containers,
@@ -669,8 +698,15 @@ pub fn cleanup(g: &GlobalOpts, a: CleanupArgs) -> CmdResult {
                 id = rec.id
             );
         }
-        if a.rm {
+        if a.rm || a.rmi {
             engine.remove_container(&rec.id, false, None)?;
+            if a.rmi && !rec.image_id.is_empty() {
+                let opts = libvaina::image::remove::RemoveOptions::default();
+                let report = engine.remove_images(std::slice::from_ref(&rec.image_id), &opts)?;
+                if let Some(e) = report.errors.into_iter().next() {
+                    return Err(e.into());
+                }
+            }
         } else {
             engine.cleanup_container(&rec.id)?;
         }

@@ -7,10 +7,10 @@ mod attach_io;
 mod exec;
 mod inspect;
 mod lifecycle;
-mod logs;
-mod ps;
+pub(crate) mod logs;
+pub(crate) mod ps;
 mod run;
-mod stats;
+pub(crate) mod stats;
 
 use super::{CmdResult, GlobalOpts};
 use clap::{Args, Subcommand};

@@ -42,6 +42,9 @@ pub struct PsArgs {
     /// Also list containers of pods and other namespaces (accepted for compatibility)
     #[arg(long)]
     pub external: bool,
+    /// Print the ID and name of the pod the containers are associated with
+    #[arg(long)]
+    pub pod: bool,
 }
 
 /// Go's `units.HumanDuration`, which Podman uses for CREATED and STATUS.
@@ -162,6 +165,7 @@ fn secs(n: i64) -> i64 {
 fn matches_filter(
     c: &ContainerRecord,
     all: &[ContainerRecord],
+    pods: &BTreeMap<String, String>,
     key: &str,
     val: &str,
 ) -> anyhow::Result<bool> {
@@ -200,6 +204,11 @@ fn matches_filter(
         // selects (Podman 5's meaning); healthy/unhealthy/starting, and any other value, which
         // Podman also accepts without complaint, select nothing.
         "health" => val == "none",
+        "pod" => {
+            !c.config.pod.is_empty()
+                && (c.config.pod.starts_with(val)
+                    || pods.get(&c.config.pod).is_some_and(|n| n == val))
+        }
         "restart-policy" => {
             c.config.restart.name() == val || (val == "no" && c.config.restart.name().is_empty())
         }
@@ -229,7 +238,7 @@ pub fn filter_containers<'a>(
         for k in keys {
             let mut any = false;
             for (_, v) in filters.iter().filter(|(fk, _)| *fk == k) {
-                any |= matches_filter(c, all, k, v)?;
+                any |= matches_filter(c, all, &BTreeMap::new(), k, v)?;
             }
             ok &= any;
         }
@@ -243,6 +252,12 @@ pub fn filter_containers<'a>(
 pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
     let engine = g.engine()?;
     let all_recs = engine.list_containers()?;
+    let pods: BTreeMap<String, String> = engine
+        .list_pods()?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let pod_name = |c: &ContainerRecord| pods.get(&c.config.pod).cloned().unwrap_or_default();
     let mut filters: Vec<(String, String)> = Vec::new();
     for f in &a.filter {
         let (k, v) = f
@@ -266,7 +281,7 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
         for k in keys {
             let mut any = false;
             for (_, v) in filters.iter().filter(|(fk, _)| fk == k) {
-                any |= matches_filter(c, &all_recs, k, v)?;
+                any |= matches_filter(c, &all_recs, &pods, k, v)?;
             }
             ok &= any;
         }
@@ -307,14 +322,16 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
         return Ok(0);
     }
     let now = libvaina::container::record::now_nanos();
-    let fmt = Format::parse(
-        a.format.as_deref(),
-        if a.size {
-            "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}"
-        } else {
-            "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
-        },
+    let mut table = String::from(
+        "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
     );
+    if a.size {
+        table.push_str("\t{{.Size}}");
+    }
+    if a.pod {
+        table.push_str("\t{{.Pod}}\t{{.PodName}}");
+    }
+    let fmt = Format::parse(a.format.as_deref(), &table);
     if fmt == Format::Json {
         let v: Vec<JsonRow> = rows
             .iter()
@@ -328,7 +345,7 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
                 id: c.id.clone(),
                 image: c.image_name.clone(),
                 image_id: c.image_id.clone(),
-                is_infra: false,
+                is_infra: c.config.infra,
                 labels: (!c.config.labels.is_empty()).then(|| c.config.labels.clone()),
                 mounts: vec![],
                 names: vec![c.name.clone()],
@@ -341,8 +358,8 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
                     .map(|n| n.name.clone())
                     .collect(),
                 pid: c.pid,
-                pod: String::new(),
-                pod_name: String::new(),
+                pod: c.config.pod.clone(),
+                pod_name: pod_name(c),
                 ports: engine.container_ports(c).ok().filter(|p| !p.is_empty()),
                 size: None,
                 started_at: secs(c.started),
@@ -385,8 +402,8 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
                     .map(|n| n.name.as_str())
                     .collect::<Vec<_>>()
                     .join(","),
-                pod: String::new(),
-                pod_name: String::new(),
+                pod: trunc(&c.config.pod),
+                pod_name: if a.pod { pod_name(c) } else { String::new() },
                 size: "0B (virtual 0B)".into(),
                 pid: c.pid,
                 exit_code: c.exit_code,
@@ -427,6 +444,8 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
             ("CreatedHuman", "CREATED"),
             ("RunningFor", "CREATED"),
             ("Created", "CREATED"),
+            ("Pod", "POD ID"),
+            ("PodName", "PODNAME"),
         ],
         a.noheading,
     )?;

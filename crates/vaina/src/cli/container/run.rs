@@ -30,6 +30,15 @@ pub struct RunArgs {
     /// The first argument is not an image but the rootfs to the exploded container
     #[arg(long)]
     pub rootfs: bool,
+    /// Suppress output information when pulling images
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Remove image unless used by other containers, implies --rm
+    #[arg(long)]
+    pub rmi: bool,
+    /// Read in a line delimited file of labels
+    #[arg(long, value_name = "FILE")]
+    pub label_file: Vec<std::path::PathBuf>,
     /// Print help
     #[arg(long, action = ArgAction::Help)]
     pub help: Option<bool>,
@@ -42,7 +51,12 @@ pub struct RunArgs {
 
 /// `--pull`: `always` and `newer` pull (a failed `newer` pull keeps a local image), `missing`
 /// pulls when the image is not in the store, `never` does not.
-fn pull_if_needed(engine: &mut Engine, image: &str, policy: PullPolicy) -> anyhow::Result<()> {
+fn pull_if_needed(
+    engine: &mut Engine,
+    image: &str,
+    policy: PullPolicy,
+    quiet: bool,
+) -> anyhow::Result<()> {
     let local = || engine.lookup_image(image).is_ok();
     let wanted = match policy {
         PullPolicy::Never => false,
@@ -52,7 +66,7 @@ fn pull_if_needed(engine: &mut Engine, image: &str, policy: PullPolicy) -> anyho
     if !wanted {
         return Ok(());
     }
-    let progress = crate::cli::progress::CopyProgress::new(false);
+    let progress = crate::cli::progress::CopyProgress::new(quiet);
     match engine.pull(
         image,
         &libvaina::registry::PullOptions::default(),
@@ -67,6 +81,26 @@ fn pull_if_needed(engine: &mut Engine, image: &str, policy: PullPolicy) -> anyho
     }
 }
 
+/// Reads `--label-file`: `KEY=VALUE` lines; blank lines, `#` comments and lines without a
+/// value are skipped, as Podman does.
+fn read_label_file(path: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+            _ => e.to_string(),
+        };
+        anyhow::anyhow!("unable to process labels: open {}: {why}", path.display())
+    })?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
+}
+
 /// Creates the container (honouring `--replace` and `--cidfile`); returns its ID.
 fn create_from(
     engine: &mut Engine,
@@ -74,6 +108,15 @@ fn create_from(
 ) -> anyhow::Result<libvaina::container::ContainerRecord> {
     let defaults = ContainerDefaults::from_conf(engine.containers_conf()?)?;
     let mut opts = a.flags.to_options(a.command.clone(), &defaults)?;
+    // `--label-file` first, `--label` wins.
+    for f in &a.label_file {
+        for (k, v) in read_label_file(f)? {
+            opts.labels.entry(k).or_insert(v);
+        }
+    }
+    if a.rmi {
+        opts.remove = true;
+    }
     if a.rootfs {
         // `DIR:O`: an overlay over the directory (when DIR itself does not end in `:O`).
         let dir = match a.image.strip_suffix(":O") {
@@ -103,7 +146,14 @@ fn create_from(
         }
     }
     if !a.rootfs {
-        pull_if_needed(engine, &a.image, opts.pull)?;
+        pull_if_needed(engine, &a.image, opts.pull, a.quiet)?;
+    }
+    if let Some(name) = opts.pod.as_deref().and_then(|p| p.strip_prefix("new:")) {
+        if opts.publish_set {
+            anyhow::bail!("published ports must be given to `pod create`, not to a container joining a new pod");
+        }
+        let id = crate::cli::pod::create_for_container(engine, name)?;
+        opts.pod = Some(id);
     }
     let rec = engine.create_container(&a.image, &opts)?;
     if let Some(f) = &opts.cidfile {
@@ -147,7 +197,17 @@ pub fn run(g: &GlobalOpts, a: RunArgs) -> CmdResult {
     let stdin = a.flags.interactive
         && (a.attach.is_empty() || a.attach.iter().any(|s| s.eq_ignore_ascii_case("stdin")));
     let end = attach_io::attach(stream, a.flags.tty, stdin, &a.detach_keys)?;
-    finish_attach(&mut engine, &rec.id, end, watch)
+    let code = finish_attach(&mut engine, &rec.id, end, watch)?;
+    if a.rmi && !a.rootfs {
+        // The container is gone (--rmi implies --rm); the image (by the name given, so one
+        // of several tags is only untagged) goes unless others use it.
+        let opts = libvaina::image::remove::RemoveOptions::default();
+        match engine.remove_images(std::slice::from_ref(&a.image), &opts) {
+            Ok(r) => r.errors.iter().for_each(|e| log::error!("{e}")),
+            Err(e) => log::error!("{e}"),
+        }
+    }
+    Ok(code)
 }
 
 /// Forwards our signals to the container (`--sig-proxy`, on by default without a terminal).
