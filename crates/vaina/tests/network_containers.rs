@@ -440,6 +440,10 @@ fn internal_network_has_no_route_out() {
         "192.0.2.1",
     ]);
     assert!(!out.status.success());
+    // `network prune` keeps a network that a stopped container is configured on.
+    t.env.ok(["create", "--network", &t.name, img, "true"]);
+    t.env.ok(["network", "prune", "-f"]);
+    t.env.ok(["network", "exists", &t.name]);
 }
 
 #[test]

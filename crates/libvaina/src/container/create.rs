@@ -327,7 +327,39 @@ impl Engine {
                 restart_count: 0,
                 config: cfg,
             };
-            record::insert(self.db()?.conn(), &rec)?;
+            let mut rec = rec;
+            let mut attempt = 0;
+            loop {
+                match record::insert(self.db()?.conn(), &rec) {
+                    // A generated name that a concurrent `create` took meanwhile: another one
+                    // (the files naming the container are written again).
+                    Err(e)
+                        if opts.name.is_none()
+                            && attempt < 100
+                            && (matches!(e, ContainerError::NameInUse { .. })
+                                || e.to_string().contains("containers.name")) =>
+                    {
+                        attempt += 1;
+                        rec.name = names::generate(attempt);
+                        files::prepare(
+                            &paths.dir.join("userdata"),
+                            &id,
+                            &rec.name,
+                            &rec.config.hostname,
+                            &image_name,
+                            &image_id,
+                        )?;
+                        super::net::etc::write_files(
+                            &paths.dir.join("userdata"),
+                            &netcfg,
+                            &rec.config.hostname,
+                            &rec.name,
+                            &[],
+                        )?;
+                    }
+                    r => break r?,
+                }
+            }
             Ok(rec)
         })();
         if made.is_err() {

@@ -219,7 +219,8 @@ impl Engine {
                 r.containers.push(id);
             }
         }
-        r.networks = self.network_prune(&|_| false)?;
+        let used = self.networks_in_use()?;
+        r.networks = self.network_prune(&|n| used.contains(&n.name))?;
         if volumes {
             let before: Vec<_> = self
                 .volume_list()?

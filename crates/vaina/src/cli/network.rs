@@ -491,8 +491,10 @@ fn prune(g: &GlobalOpts, a: PruneArgs) -> CmdResult {
             _ => bail!("invalid filter {f:?}"),
         }
     }
+    let used = engine.networks_in_use()?;
     let keep = move |n: &Network| {
-        filter_networks(vec![n.clone()], &filters, &|_| false).map_or(true, |v| v.is_empty())
+        used.contains(&n.name)
+            || filter_networks(vec![n.clone()], &filters, &|_| false).map_or(true, |v| v.is_empty())
     };
     for name in engine.network_prune(&keep)? {
         println!("{name}");

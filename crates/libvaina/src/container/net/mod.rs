@@ -374,6 +374,10 @@ impl Engine {
     /// The published ports of a container: the live ones (random host ports resolved)
     /// while it is attached, else what it asks for.
     pub fn container_ports(&self, rec: &super::ContainerRecord) -> Result<Vec<PortMapping>> {
+        // Only configured ports are ever published; `ps` asks for every container.
+        if rec.config.network.ports.is_empty() || !rec.state.has_monitor() {
+            return Ok(rec.config.network.ports.clone());
+        }
         let atts = self.network_attachments(&rec.id)?;
         if let Some(first) = atts.first() {
             return Ok(first.ports.clone());
@@ -472,6 +476,19 @@ impl Engine {
             }
         }
         Ok(ids)
+    }
+
+    /// Names of the networks some container is configured on (kept by `network prune`).
+    pub fn networks_in_use(&self) -> Result<Vec<String>> {
+        let mut v: Vec<String> = Vec::new();
+        for r in super::record::list(self.db()?.conn())? {
+            for n in &r.config.network.networks {
+                if !v.contains(&n.name) {
+                    v.push(n.name.clone());
+                }
+            }
+        }
+        Ok(v)
     }
 
     /// `network rm`: refuses a network that containers use unless `force`, which removes
