@@ -247,3 +247,24 @@ fn top_descriptors() {
     assert!(row[3].parse::<u64>().unwrap() > 0, "{out}");
     env.ok(["rm", "-f", "-t", "0", "t"]);
 }
+
+#[test]
+fn update_keeps_the_other_limits() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    let id = env.ok(["create", "--memory", "100m", "--cpu-shares", "512", img]);
+    let id = id.trim();
+    env.ok(["update", "--memory-reservation", "50m", id]);
+    env.ok(["update", "--cpu-quota", "50000", id]);
+    let spec: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(env.root.join("containers").join(id).join("config.json")).unwrap(),
+    )
+    .unwrap();
+    let r = &spec["linux"]["resources"];
+    assert_eq!(r["memory"]["limit"], 100 << 20, "{r}");
+    assert_eq!(r["memory"]["reservation"], 50 << 20, "{r}");
+    assert_eq!(r["cpu"]["shares"], 512, "{r}");
+    assert_eq!(r["cpu"]["quota"], 50000, "{r}");
+    env.ok(["rm", id]);
+}
