@@ -20,6 +20,10 @@ pub struct PodCreateOptions {
     /// `--name` (generated when `None`).
     pub name: Option<String>,
     pub config: PodConfig,
+    /// `--infra-image`: an image (in the store) instead of vaina's pause image.
+    pub infra_image: Option<String>,
+    /// `--infra-name`: instead of `<podid[:12]>-infra`.
+    pub infra_name: Option<String>,
 }
 
 /// Namespace kinds `--share` accepts.
@@ -138,9 +142,16 @@ impl Engine {
             return Ok(pod);
         }
         let made = (|| -> Result<String> {
-            let image = self.ensure_pause_image()?;
+            let image = match &opts.infra_image {
+                Some(i) => i.clone(),
+                None => self.ensure_pause_image()?,
+            };
             let mut o = infra.unwrap_or_default();
-            o.name = Some(format!("{}-infra", &id[..12]));
+            o.name = Some(
+                opts.infra_name
+                    .clone()
+                    .unwrap_or_else(|| format!("{}-infra", &id[..12])),
+            );
             o.pod = Some(id.clone());
             o.infra = true;
             if pod.config.shares("ipc") {
