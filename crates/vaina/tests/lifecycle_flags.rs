@@ -268,3 +268,31 @@ fn update_keeps_the_other_limits() {
     assert_eq!(r["cpu"]["quota"], 50000, "{r}");
     env.ok(["rm", id]);
 }
+
+#[test]
+fn run_timeout_kills_the_container() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    // Podman records -1 for a container its timeout killed; the foreground run exits 255.
+    env.fails(255, ["run", "--rm", "--timeout", "1", img, "sleep", "1000"]);
+    env.ok([
+        "run",
+        "-d",
+        "--name",
+        "t",
+        "--timeout",
+        "1",
+        img,
+        "sleep",
+        "1000",
+    ]);
+    assert_eq!(env.ok(["wait", "t"]), "-1\n");
+    assert_eq!(
+        env.ok(["ps", "-a", "--format", "{{.Status}}"])
+            .split(' ')
+            .next(),
+        Some("Exited")
+    );
+    env.ok(["rm", "t"]);
+}

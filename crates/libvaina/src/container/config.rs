@@ -121,6 +121,9 @@ pub struct ContainerConfig {
     /// monitor mounts at `userdata/shm` before the runtime's create; `None`: no such mount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shm_size: Option<u64>,
+    /// `run --timeout`: seconds a run may last before the monitor kills the container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
 }
 
 impl ContainerConfig {

@@ -305,6 +305,7 @@ impl Engine {
                 pod: opts.pod.clone().unwrap_or_default(),
                 infra: opts.infra,
                 network: netcfg.clone(),
+                timeout: None,
                 shm_size: input
                     .shm_dir
                     .is_some()

@@ -387,6 +387,14 @@ impl Engine {
         }
     }
 
+    /// Sets `run --timeout` of a container that has not started yet (seconds; 0: none).
+    pub fn set_container_timeout(&mut self, id: &str, secs: u64) -> Result<()> {
+        let mut rec = self.lookup_container(id)?;
+        rec.config.timeout = (secs > 0).then_some(secs);
+        record::set_config(self.db()?.conn(), &rec.id, &rec.config)?;
+        Ok(())
+    }
+
     /// Gives a container a new name.
     pub fn rename_container(&mut self, name_or_id: &str, new_name: &str) -> Result<()> {
         super::names::validate(new_name)?;

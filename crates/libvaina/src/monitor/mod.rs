@@ -291,7 +291,10 @@ fn supervise(
             }
             record::set_running(engine.db()?.conn(), id, now_nanos())?;
         }
-        let code = pump.run(io, pid as i32);
+        let deadline = cfg
+            .timeout
+            .map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));
+        let code = pump.run(io, pid as i32, deadline);
         let removed = finish(engine, &rt, id, paths, code)?;
         // Decide on a restart before telling clients, so `wait` sees the final state.
         let again = !removed && {
