@@ -45,6 +45,12 @@ pub fn parse_share(value: &str) -> Result<Vec<String>> {
             )
             .into());
         }
+        if k == "mnt" {
+            return Err(PodError::Invalid(
+                "mount sharing functionality not supported on pod level".into(),
+            )
+            .into());
+        }
         if !SHAREABLE.contains(&k) {
             return Err(PodError::Invalid(format!(
                 "invalid kernel namespace to share: {k}: invalid argument"

@@ -97,8 +97,8 @@ pub struct PodCreateArgs {
     #[arg(long, value_name = "BOOL", default_value = "true", action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub infra: bool,
     /// A comma delimited list of kernel namespaces the pod will share
-    #[arg(long, default_value = "ipc,net,uts")]
-    pub share: String,
+    #[arg(long, value_name = "NAMESPACES")]
+    pub share: Option<String>,
     /// Publish a container's port, or a range of ports, to the host
     #[arg(short = 'p', long)]
     pub publish: Vec<String>,
@@ -199,7 +199,10 @@ pub fn create(g: &GlobalOpts, a: PodCreateArgs) -> CmdResult {
         (Some(_), Some(_)) => anyhow::bail!("cannot specify both a pod name and --name"),
         (n, p) => n.clone().or_else(|| p.clone()),
     };
-    let shared = parse_share(&a.share)?;
+    if let (false, Some(s)) = (a.infra, &a.share) {
+        anyhow::bail!("cannot set share({s}) namespaces without an infra container");
+    }
+    let shared = parse_share(a.share.as_deref().unwrap_or("ipc,net,uts"))?;
     if !a.infra {
         if !a.publish.is_empty() {
             anyhow::bail!("you must have an infra container to publish port bindings to the host");
