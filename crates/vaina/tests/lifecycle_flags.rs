@@ -194,6 +194,13 @@ fn run_rmi_quiet_and_label_file() {
     assert_eq!(env.ok(["ps", "-aq"]), "");
     let names = env.ok(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
     assert!(!names.contains("localhost/extra"), "{names}");
+    // Detached, the monitor removes the image after the container.
+    env.ok(["tag", img, "localhost/extra:d"]);
+    let id = env.ok(["run", "-d", "--rmi", "localhost/extra:d", "sleep", "1000"]);
+    env.ok(["stop", "-t", "0", id.trim()]);
+    let names = env.ok(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert!(!names.contains("localhost/extra"), "{names}");
+    assert_eq!(env.ok(["ps", "-aq"]), "");
     let labels = env.dir.path().join("labels");
     std::fs::write(&labels, "a=1\n# comment\nnovalue\n\nc=x=y\n").unwrap();
     let l = labels.to_str().unwrap();

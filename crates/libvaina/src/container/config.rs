@@ -124,6 +124,9 @@ pub struct ContainerConfig {
     /// `run --timeout`: seconds a run may last before the monitor kills the container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<u64>,
+    /// `run -d --rmi`: the image (as named) the monitor removes after removing the container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_image: Option<String>,
 }
 
 impl ContainerConfig {

@@ -306,6 +306,7 @@ impl Engine {
                 infra: opts.infra,
                 network: netcfg.clone(),
                 timeout: None,
+                remove_image: None,
                 shm_size: input
                     .shm_dir
                     .is_some()

@@ -378,8 +378,13 @@ fn finish(
     record::set_exited(conn, id, code, now_nanos())?;
     unmounted?;
     volumes_unmounted?;
-    if rec.is_some_and(|r| r.config.remove) {
+    if let Some(r) = rec.filter(|r| r.config.remove) {
         engine.remove_files_and_record(id)?;
+        if let Some(image) = &r.config.remove_image {
+            // Kept when other containers use it, as Podman does (nobody to tell here).
+            let opts = crate::image::remove::RemoveOptions::default();
+            let _ = engine.remove_images(std::slice::from_ref(image), &opts);
+        }
         return Ok(true);
     }
     Ok(false)

@@ -159,9 +159,13 @@ fn create_from(
         opts.pod = Some(id);
     }
     let mut rec = engine.create_container(&a.image, &opts)?;
-    if a.timeout > 0 {
-        engine.set_container_timeout(&rec.id, a.timeout)?;
-        rec.config.timeout = Some(a.timeout);
+    // A detached `--rmi` is done by the monitor; in the foreground `run` does it (and reports
+    // what kept the image).
+    let remove_image = (a.rmi && a.detach && !a.rootfs).then(|| a.image.clone());
+    if a.timeout > 0 || remove_image.is_some() {
+        engine.set_container_run_options(&rec.id, a.timeout, remove_image.clone())?;
+        rec.config.timeout = (a.timeout > 0).then_some(a.timeout);
+        rec.config.remove_image = remove_image;
     }
     if let Some(f) = &opts.cidfile {
         std::fs::write(f, &rec.id).with_context(|| format!("writing {}", f.display()))?;
