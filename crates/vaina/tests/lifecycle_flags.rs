@@ -194,6 +194,13 @@ fn run_rmi_quiet_and_label_file() {
     assert_eq!(env.ok(["ps", "-aq"]), "");
     let names = env.ok(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
     assert!(!names.contains("localhost/extra"), "{names}");
+    // Detached, the monitor removes the image after the container.
+    env.ok(["tag", img, "localhost/extra:d"]);
+    let id = env.ok(["run", "-d", "--rmi", "localhost/extra:d", "sleep", "1000"]);
+    env.ok(["stop", "-t", "0", id.trim()]);
+    let names = env.ok(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert!(!names.contains("localhost/extra"), "{names}");
+    assert_eq!(env.ok(["ps", "-aq"]), "");
     let labels = env.dir.path().join("labels");
     std::fs::write(&labels, "a=1\n# comment\nnovalue\n\nc=x=y\n").unwrap();
     let l = labels.to_str().unwrap();
@@ -267,4 +274,32 @@ fn update_keeps_the_other_limits() {
     assert_eq!(r["cpu"]["shares"], 512, "{r}");
     assert_eq!(r["cpu"]["quota"], 50000, "{r}");
     env.ok(["rm", id]);
+}
+
+#[test]
+fn run_timeout_kills_the_container() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    // Podman records -1 for a container its timeout killed; the foreground run exits 255.
+    env.fails(255, ["run", "--rm", "--timeout", "1", img, "sleep", "1000"]);
+    env.ok([
+        "run",
+        "-d",
+        "--name",
+        "t",
+        "--timeout",
+        "1",
+        img,
+        "sleep",
+        "1000",
+    ]);
+    assert_eq!(env.ok(["wait", "t"]), "-1\n");
+    assert_eq!(
+        env.ok(["ps", "-a", "--format", "{{.Status}}"])
+            .split(' ')
+            .next(),
+        Some("Exited")
+    );
+    env.ok(["rm", "t"]);
 }

@@ -387,6 +387,21 @@ impl Engine {
         }
     }
 
+    /// Sets `run --timeout` (seconds; 0: none) and `run -d --rmi` (the image to remove after
+    /// the container) of a container that has not started yet.
+    pub fn set_container_run_options(
+        &mut self,
+        id: &str,
+        timeout: u64,
+        remove_image: Option<String>,
+    ) -> Result<()> {
+        let mut rec = self.lookup_container(id)?;
+        rec.config.timeout = (timeout > 0).then_some(timeout);
+        rec.config.remove_image = remove_image;
+        record::set_config(self.db()?.conn(), &rec.id, &rec.config)?;
+        Ok(())
+    }
+
     /// Gives a container a new name.
     pub fn rename_container(&mut self, name_or_id: &str, new_name: &str) -> Result<()> {
         super::names::validate(new_name)?;
