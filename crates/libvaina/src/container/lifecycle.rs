@@ -469,9 +469,6 @@ impl Engine {
                 }
             }
         }
-        if let Err(e) = self.container_network_down(id) {
-            log::warn!("network teardown of {id}: {e}");
-        }
         rootfs::unmount(&paths)?;
         // Never recurse into a mount: with `--rootfs` it would be the user's directory.
         match std::fs::remove_dir(paths.merged()) {
@@ -487,6 +484,10 @@ impl Engine {
                 }
                 _ => {}
             }
+        }
+        // Last, so that a monitor's parallel teardown overlaps the file removal above.
+        if let Err(e) = self.container_network_down(id) {
+            log::warn!("network teardown of {id}: {e}");
         }
         let _ = std::fs::remove_file(self.paths.locks().join(format!("ctr-{id}.lock")));
         // `--rm` containers take their anonymous volumes with them (Podman's `run --rm`).
