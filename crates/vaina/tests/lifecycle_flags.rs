@@ -303,3 +303,29 @@ fn run_timeout_kills_the_container() {
     );
     env.ok(["rm", "t"]);
 }
+
+#[test]
+fn stats_of_a_stopped_container_and_state_errors() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok(["create", "--name", "s1", img, "true"]);
+    env.ok(["create", "--name", "s2", img, "true"]);
+    // A container that is not running shows zeros, as Podman does.
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(["stats", "--no-stream", "--format", "json", "s1"])).unwrap();
+    assert_eq!(json[0]["name"], "s1");
+    assert_eq!(json[0]["mem_usage"], "0B / 0B");
+    assert_eq!(json[0]["pids"], "0");
+    let err = env.fails(125, ["pause", "s1"]);
+    assert!(
+        err.contains("\"created\" is not running, can't pause"),
+        "{err}"
+    );
+    let err = env.fails(125, ["rename", "s1", "s2"]);
+    assert!(
+        err.contains("name s2 already in use, cannot rename container"),
+        "{err}"
+    );
+    env.ok(["rm", "s1", "s2"]);
+}
