@@ -363,6 +363,31 @@ fn exit_policy_stop_share_pid_and_no_infra() {
         "|0"
     );
     env.ok(["run", "--rm", "--pod", "bare", img, "true"]);
+    // --infra-image/--infra-command/--infra-name replace vaina's pause container.
+    env.ok([
+        "pod",
+        "create",
+        "--name",
+        "custom",
+        "--infra-image",
+        img,
+        "--infra-command",
+        "[\"sleep\",\"1000\"]",
+        "--infra-name",
+        "myinfra",
+    ]);
+    env.ok(["pod", "start", "custom"]);
+    assert_eq!(
+        env.ok([
+            "ps",
+            "--format",
+            "{{.Names}} {{.Command}}",
+            "--filter",
+            "pod=custom"
+        ])
+        .trim(),
+        "myinfra sleep 1000"
+    );
     // `new:NAME` creates the pod with the container.
     env.ok([
         "run",
@@ -393,6 +418,7 @@ fn exit_policy_stop_share_pid_and_no_infra() {
     env.ok(["rm", "-a", "-f", "-t", "0"]);
     assert_eq!(env.ok(["pod", "ps", "-q", "--no-trunc"]).trim(), pod);
     env.fails(1, ["pod", "exists", "fresh"]);
+    env.fails(1, ["pod", "exists", "custom"]);
     env.ok(["pod", "rm", "bare"]);
     env.fails(1, ["pod", "exists", &pod]);
     assert_eq!(env.ok(["ps", "-aq"]).trim(), "");
