@@ -329,3 +329,40 @@ fn stats_of_a_stopped_container_and_state_errors() {
     );
     env.ok(["rm", "s1", "s2"]);
 }
+
+#[test]
+fn inspect_host_config_resources() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok([
+        "create",
+        "--name",
+        "h",
+        "--memory",
+        "100m",
+        "--cpus",
+        "1.5",
+        "--pids-limit",
+        "50",
+        "--read-only",
+        "--ulimit",
+        "nofile=100:200",
+        img,
+        "true",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&env.ok(["inspect", "h"])).unwrap();
+    let hc = &v[0]["HostConfig"];
+    assert_eq!(hc["Memory"], 100 << 20, "{hc}");
+    assert_eq!(hc["MemorySwap"], 200 << 20, "{hc}");
+    assert_eq!(hc["NanoCpus"], 1_500_000_000u64, "{hc}");
+    assert_eq!(hc["PidsLimit"], 50, "{hc}");
+    assert_eq!(hc["ReadonlyRootfs"], true, "{hc}");
+    assert_eq!(hc["PidMode"], "private", "{hc}");
+    assert_eq!(
+        hc["Ulimits"][0],
+        serde_json::json!({"Name": "RLIMIT_NOFILE", "Soft": 100, "Hard": 200})
+    );
+    assert_eq!(hc["CapAdd"], serde_json::json!([]));
+    env.ok(["rm", "h"]);
+}

@@ -89,7 +89,7 @@ impl Engine {
         } else {
             json!(c.labels)
         };
-        json!({
+        let mut v = json!({
             "Id": rec.id,
             "Created": time_text(rec.created),
             "Path": path,
@@ -191,7 +191,13 @@ impl Engine {
                 "IpcMode": ipc_mode,
                 "ShmSize": shm_size
             }
-        })
+        });
+        if let Some(hc) = v.get_mut("HostConfig").and_then(Value::as_object_mut) {
+            for (k, val) in super::inspect_host::host_config_fields(spec.as_ref(), c) {
+                hc.entry(k).or_insert(val);
+            }
+        }
+        v
     }
 }
 
