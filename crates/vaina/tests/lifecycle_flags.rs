@@ -294,6 +294,15 @@ fn run_timeout_kills_the_container() {
         "sleep",
         "1000",
     ]);
+    assert_eq!(
+        env.ok([
+            "inspect",
+            "--format",
+            "{{.Config.Timeout}} {{.Config.Passwd}}",
+            "t"
+        ]),
+        "1 true\n"
+    );
     assert_eq!(env.ok(["wait", "t"]), "-1\n");
     assert_eq!(
         env.ok(["ps", "-a", "--format", "{{.Status}}"])
