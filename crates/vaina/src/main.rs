@@ -23,7 +23,8 @@ fn main() -> ExitCode {
             exit_code(&err)
         }
     };
-    ExitCode::from(code.clamp(0, 255) as u8)
+    // Like Go's os.Exit: the low byte, so a container's recorded -1 (`run --timeout`) is 255.
+    ExitCode::from(code.rem_euclid(256) as u8)
 }
 
 /// Flag and command errors exit 125 with a one-line message, as Podman's do; help and

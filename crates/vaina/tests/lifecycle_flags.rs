@@ -194,6 +194,13 @@ fn run_rmi_quiet_and_label_file() {
     assert_eq!(env.ok(["ps", "-aq"]), "");
     let names = env.ok(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
     assert!(!names.contains("localhost/extra"), "{names}");
+    // Detached, the monitor removes the image after the container.
+    env.ok(["tag", img, "localhost/extra:d"]);
+    let id = env.ok(["run", "-d", "--rmi", "localhost/extra:d", "sleep", "1000"]);
+    env.ok(["stop", "-t", "0", id.trim()]);
+    let names = env.ok(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert!(!names.contains("localhost/extra"), "{names}");
+    assert_eq!(env.ok(["ps", "-aq"]), "");
     let labels = env.dir.path().join("labels");
     std::fs::write(&labels, "a=1\n# comment\nnovalue\n\nc=x=y\n").unwrap();
     let l = labels.to_str().unwrap();
@@ -246,4 +253,125 @@ fn top_descriptors() {
     assert_eq!(row[2], "?");
     assert!(row[3].parse::<u64>().unwrap() > 0, "{out}");
     env.ok(["rm", "-f", "-t", "0", "t"]);
+}
+
+#[test]
+fn update_keeps_the_other_limits() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    let id = env.ok(["create", "--memory", "100m", "--cpu-shares", "512", img]);
+    let id = id.trim();
+    env.ok(["update", "--memory-reservation", "50m", id]);
+    env.ok(["update", "--cpu-quota", "50000", id]);
+    let spec: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(env.root.join("containers").join(id).join("config.json")).unwrap(),
+    )
+    .unwrap();
+    let r = &spec["linux"]["resources"];
+    assert_eq!(r["memory"]["limit"], 100 << 20, "{r}");
+    assert_eq!(r["memory"]["reservation"], 50 << 20, "{r}");
+    assert_eq!(r["cpu"]["shares"], 512, "{r}");
+    assert_eq!(r["cpu"]["quota"], 50000, "{r}");
+    env.ok(["rm", id]);
+}
+
+#[test]
+fn run_timeout_kills_the_container() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    // Podman records -1 for a container its timeout killed; the foreground run exits 255.
+    env.fails(255, ["run", "--rm", "--timeout", "1", img, "sleep", "1000"]);
+    env.ok([
+        "run",
+        "-d",
+        "--name",
+        "t",
+        "--timeout",
+        "1",
+        img,
+        "sleep",
+        "1000",
+    ]);
+    assert_eq!(
+        env.ok([
+            "inspect",
+            "--format",
+            "{{.Config.Timeout}} {{.Config.Passwd}}",
+            "t"
+        ]),
+        "1 true\n"
+    );
+    assert_eq!(env.ok(["wait", "t"]), "-1\n");
+    assert_eq!(
+        env.ok(["ps", "-a", "--format", "{{.Status}}"])
+            .split(' ')
+            .next(),
+        Some("Exited")
+    );
+    env.ok(["rm", "t"]);
+}
+
+#[test]
+fn stats_of_a_stopped_container_and_state_errors() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok(["create", "--name", "s1", img, "true"]);
+    env.ok(["create", "--name", "s2", img, "true"]);
+    // A container that is not running shows zeros, as Podman does.
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(["stats", "--no-stream", "--format", "json", "s1"])).unwrap();
+    assert_eq!(json[0]["name"], "s1");
+    assert_eq!(json[0]["mem_usage"], "0B / 0B");
+    assert_eq!(json[0]["pids"], "0");
+    let err = env.fails(125, ["pause", "s1"]);
+    assert!(
+        err.contains("\"created\" is not running, can't pause"),
+        "{err}"
+    );
+    let err = env.fails(125, ["rename", "s1", "s2"]);
+    assert!(
+        err.contains("name s2 already in use, cannot rename container"),
+        "{err}"
+    );
+    env.ok(["rm", "s1", "s2"]);
+}
+
+#[test]
+fn inspect_host_config_resources() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok([
+        "create",
+        "--name",
+        "h",
+        "--memory",
+        "100m",
+        "--cpus",
+        "1.5",
+        "--pids-limit",
+        "50",
+        "--read-only",
+        "--ulimit",
+        "nofile=100:200",
+        img,
+        "true",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&env.ok(["inspect", "h"])).unwrap();
+    let hc = &v[0]["HostConfig"];
+    assert_eq!(hc["Memory"], 100 << 20, "{hc}");
+    assert_eq!(hc["MemorySwap"], 200 << 20, "{hc}");
+    assert_eq!(hc["NanoCpus"], 1_500_000_000u64, "{hc}");
+    assert_eq!(hc["PidsLimit"], 50, "{hc}");
+    assert_eq!(hc["ReadonlyRootfs"], true, "{hc}");
+    assert_eq!(hc["PidMode"], "private", "{hc}");
+    assert_eq!(
+        hc["Ulimits"][0],
+        serde_json::json!({"Name": "RLIMIT_NOFILE", "Soft": 100, "Hard": 200})
+    );
+    assert_eq!(hc["CapAdd"], serde_json::json!([]));
+    env.ok(["rm", "h"]);
 }

@@ -121,6 +121,12 @@ pub struct ContainerConfig {
     /// monitor mounts at `userdata/shm` before the runtime's create; `None`: no such mount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shm_size: Option<u64>,
+    /// `run --timeout`: seconds a run may last before the monitor kills the container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
+    /// `run -d --rmi`: the image (as named) the monitor removes after removing the container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_image: Option<String>,
 }
 
 impl ContainerConfig {

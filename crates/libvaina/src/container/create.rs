@@ -305,6 +305,8 @@ impl Engine {
                 pod: opts.pod.clone().unwrap_or_default(),
                 infra: opts.infra,
                 network: netcfg.clone(),
+                timeout: None,
+                remove_image: None,
                 shm_size: input
                     .shm_dir
                     .is_some()

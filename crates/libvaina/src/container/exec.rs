@@ -155,7 +155,9 @@ pub fn list_sessions(paths: &ContainerPaths) -> Vec<ExecSession> {
             n.ends_with(".json") && !n.ends_with(".process.json") && !n.starts_with('.')
         })
         .filter_map(|e| {
-            let t = e.metadata().ok()?.created().ok()?;
+            // Birth time where the filesystem has it (tmpfs does), else the last change.
+            let m = e.metadata().ok()?;
+            let t = m.created().or_else(|_| m.modified()).ok()?;
             let s = serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
             Some((t, s))
         })

@@ -297,7 +297,7 @@ impl Engine {
         if rec.state != ContainerState::Running {
             return Err(ContainerError::StateImproper(format!(
                 "\"{}\" is not running, can't pause",
-                rec.id
+                rec.state.as_str()
             ))
             .into());
         }
@@ -387,10 +387,32 @@ impl Engine {
         }
     }
 
+    /// Sets `run --timeout` (seconds; 0: none) and `run -d --rmi` (the image to remove after
+    /// the container) of a container that has not started yet.
+    pub fn set_container_run_options(
+        &mut self,
+        id: &str,
+        timeout: u64,
+        remove_image: Option<String>,
+    ) -> Result<()> {
+        let mut rec = self.lookup_container(id)?;
+        rec.config.timeout = (timeout > 0).then_some(timeout);
+        rec.config.remove_image = remove_image;
+        record::set_config(self.db()?.conn(), &rec.id, &rec.config)?;
+        Ok(())
+    }
+
     /// Gives a container a new name.
     pub fn rename_container(&mut self, name_or_id: &str, new_name: &str) -> Result<()> {
         super::names::validate(new_name)?;
         let rec = self.lookup_container(name_or_id)?;
+        if rec.name != new_name && record::name_taken(self.db()?.conn(), new_name)? {
+            return Err(ContainerError::Invalid(format!(
+                "renaming container {id}: name {new_name} already in use, cannot rename container {id}: container already exists",
+                id = rec.id
+            ))
+            .into());
+        }
         record::rename(self.db()?.conn(), &rec.id, new_name)?;
         Ok(())
     }

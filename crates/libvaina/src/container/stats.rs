@@ -118,15 +118,15 @@ pub fn sample_cgroup(rel: &Path, layout: CgroupLayout) -> StatsSample {
 }
 
 impl Engine {
-    /// One usage sample of a running container.
+    /// One usage sample of a container (all zero when it is not running, as Podman shows).
     pub fn container_stats(&self, name_or_id: &str) -> Result<StatsSample> {
         let rec = self.lookup_container(name_or_id)?;
         if !matches!(rec.state, ContainerState::Running | ContainerState::Paused) {
-            return Err(ContainerError::StateImproper(format!(
-                "container {} is not running",
-                rec.name
-            ))
-            .into());
+            return Ok(StatsSample {
+                id: rec.id.clone(),
+                name: rec.name.clone(),
+                ..Default::default()
+            });
         }
         let paths = self.container_paths(&rec.id);
         let rel = cgroup_path(&paths.config_json())
@@ -149,19 +149,10 @@ impl Engine {
         let mut spec = oci_spec::runtime::Spec::load(&cfg_path)
             .map_err(|e| ContainerError::Invalid(format!("reading {}: {e}", cfg_path.display())))?;
         if let Some(linux) = spec.linux_mut() {
-            let mut merged = linux.resources().clone().unwrap_or_default();
-            if res.memory().is_some() {
-                merged.set_memory(*res.memory());
-            }
-            if res.cpu().is_some() {
-                merged.set_cpu(res.cpu().clone());
-            }
-            if res.pids().is_some() {
-                merged.set_pids(*res.pids());
-            }
-            if res.block_io().is_some() {
-                merged.set_block_io(res.block_io().clone());
-            }
+            // Field by field: an update of one knob keeps the others (the limit survives
+            // `--memory-reservation`, the shares survive `--cpu-quota`).
+            let old = linux.resources().clone().unwrap_or_default();
+            let merged = merge_json(&old, &res)?;
             linux.set_resources(Some(merged));
         }
         spec.save(&cfg_path)
@@ -179,4 +170,30 @@ impl Engine {
         }
         Ok(rec.id)
     }
+}
+
+/// `new`'s non-null fields over `old`, recursively (both serialised as JSON).
+fn merge_json<T: serde::Serialize + serde::de::DeserializeOwned>(old: &T, new: &T) -> Result<T> {
+    fn merge(a: &mut serde_json::Value, b: serde_json::Value) {
+        match (a, b) {
+            (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+                for (k, v) in b {
+                    if v.is_null() {
+                        continue;
+                    }
+                    match a.get_mut(&k) {
+                        Some(slot) if slot.is_object() && v.is_object() => merge(slot, v),
+                        _ => {
+                            a.insert(k, v);
+                        }
+                    }
+                }
+            }
+            (a, b) => *a = b,
+        }
+    }
+    let bad = |e: serde_json::Error| ContainerError::Invalid(format!("merging resources: {e}"));
+    let mut a = serde_json::to_value(old).map_err(bad)?;
+    merge(&mut a, serde_json::to_value(new).map_err(bad)?);
+    Ok(serde_json::from_value(a).map_err(bad)?)
 }

@@ -190,7 +190,7 @@ fn supervise(
     let log = LogWriter::open(LogDriver::None, &dir)
         .map_err(|e| ContainerError::Monitor(format!("log: {e}")))?;
     let mut pump = Pump::new(listener, log).map_err(|e| crate::Error::io(&dir, e))?;
-    let code = pump.run(io, pid as i32);
+    let code = pump.run(io, pid as i32, None);
     exec::update_session(paths, session, |s| {
         s.running = false;
         s.exit_code = Some(code);

@@ -291,7 +291,10 @@ fn supervise(
             }
             record::set_running(engine.db()?.conn(), id, now_nanos())?;
         }
-        let code = pump.run(io, pid as i32);
+        let deadline = cfg
+            .timeout
+            .map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));
+        let code = pump.run(io, pid as i32, deadline);
         let removed = finish(engine, &rt, id, paths, code)?;
         // Decide on a restart before telling clients, so `wait` sees the final state.
         let again = !removed && {
@@ -380,8 +383,13 @@ fn finish(
         record::set_exited(conn, id, code, now_nanos())?;
         unmounted?;
         volumes_unmounted?;
-        if rec.is_some_and(|r| r.config.remove) {
+        if let Some(r) = rec.filter(|r| r.config.remove) {
             engine.remove_files_and_record(id)?;
+            if let Some(image) = &r.config.remove_image {
+                // Kept when other containers use it, as Podman does (nobody to tell here).
+                let opts = crate::image::remove::RemoveOptions::default();
+                let _ = engine.remove_images(std::slice::from_ref(image), &opts);
+            }
             return Ok(true);
         }
         Ok(false)

@@ -91,8 +91,9 @@ impl Pump {
         }
     }
 
-    /// Pumps until the container process `pid` exits; returns its exit code.
-    pub fn run(&mut self, io: ContainerIo, pid: i32) -> i32 {
+    /// Pumps until the container process `pid` exits; returns its exit code. At `deadline`
+    /// (`run --timeout`) the process is killed and the code is -1, as conmon records it.
+    pub fn run(&mut self, io: ContainerIo, pid: i32, mut deadline: Option<Instant>) -> i32 {
         let pidfd = pidfd_open(pid);
         let (mut stdin, mut outs): (Option<OwnedFd>, Vec<(OwnedFd, &'static str)>) = match io {
             ContainerIo::Pipes {
@@ -110,9 +111,15 @@ impl Pump {
         let mut code = None;
         let mut buf = vec![0u8; 64 * 1024];
         let mut drain_deadline: Option<Instant> = None;
+        let mut timed_out = false;
         loop {
             if code.is_none() {
                 code = self.reap(pid);
+            }
+            if code.is_none() && deadline.is_some_and(|d| Instant::now() >= d) {
+                let _ = nix::sys::signal::kill(Pid::from_raw(pid), nix::sys::signal::SIGKILL);
+                deadline = None;
+                timed_out = true;
             }
             if code.is_some() {
                 let d = *drain_deadline
@@ -134,7 +141,14 @@ impl Pump {
             if let (true, Some(p)) = (has_pidfd, pidfd.as_ref()) {
                 fds.push(PollFd::new(p.as_fd(), PollFlags::POLLIN));
             }
-            let timeout = if code.is_some() { 50u16 } else { 1000u16 };
+            let timeout = match (code, deadline) {
+                (Some(_), _) => 50u16,
+                (None, Some(d)) => d
+                    .saturating_duration_since(Instant::now())
+                    .as_millis()
+                    .clamp(1, 1000) as u16,
+                (None, None) => 1000u16,
+            };
             match poll(&mut fds, PollTimeout::from(timeout)) {
                 Ok(_) => {}
                 Err(nix::Error::EINTR) => continue,
@@ -222,6 +236,9 @@ impl Pump {
             for ci in gone.into_iter().rev() {
                 self.clients.remove(ci);
             }
+        }
+        if timed_out {
+            return -1;
         }
         code.unwrap_or(-1)
     }

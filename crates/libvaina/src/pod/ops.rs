@@ -20,6 +20,10 @@ pub struct PodCreateOptions {
     /// `--name` (generated when `None`).
     pub name: Option<String>,
     pub config: PodConfig,
+    /// `--infra-image`: an image (in the store) instead of vaina's pause image.
+    pub infra_image: Option<String>,
+    /// `--infra-name`: instead of `<podid[:12]>-infra`.
+    pub infra_name: Option<String>,
 }
 
 /// Namespace kinds `--share` accepts.
@@ -42,6 +46,12 @@ pub fn parse_share(value: &str) -> Result<Vec<String>> {
         if k == "user" {
             return Err(PodError::Invalid(
                 "sharing the user namespace in a pod is not supported by vaina".into(),
+            )
+            .into());
+        }
+        if k == "mnt" {
+            return Err(PodError::Invalid(
+                "mount sharing functionality not supported on pod level".into(),
             )
             .into());
         }
@@ -132,9 +142,16 @@ impl Engine {
             return Ok(pod);
         }
         let made = (|| -> Result<String> {
-            let image = self.ensure_pause_image()?;
+            let image = match &opts.infra_image {
+                Some(i) => i.clone(),
+                None => self.ensure_pause_image()?,
+            };
             let mut o = infra.unwrap_or_default();
-            o.name = Some(format!("{}-infra", &id[..12]));
+            o.name = Some(
+                opts.infra_name
+                    .clone()
+                    .unwrap_or_else(|| format!("{}-infra", &id[..12])),
+            );
             o.pod = Some(id.clone());
             o.infra = true;
             if pod.config.shares("ipc") {
@@ -252,12 +269,17 @@ impl Engine {
                 .map(|c| c.id)
                 .collect()
         };
-        let mut errs = self.in_parallel(active(others), |e, id| {
-            e.stop_container(id, timeout).map(|_| ())
-        });
-        errs.extend(self.in_parallel(active(infra), |e, id| {
-            e.stop_container(id, timeout).map(|_| ())
-        }));
+        let stop = |e: &mut Engine, id: &str| e.stop_container(id, timeout).map(|_| ());
+        let errs = if timeout == Some(0) {
+            // No grace period: everything is killed at once.
+            let mut all = active(others);
+            all.extend(active(infra));
+            self.in_parallel(all, stop)
+        } else {
+            let mut errs = self.in_parallel(active(others), stop);
+            errs.extend(self.in_parallel(active(infra), stop));
+            errs
+        };
         match errs.into_iter().next() {
             Some(e) => Err(e),
             None => Ok(pod),
@@ -333,15 +355,34 @@ impl Engine {
             members.into_iter().partition(|c| c.id == pod.infra_id);
         // Newest first: a member that joined another member's namespaces goes before it.
         others.reverse();
+        // Members stop at once; infra after them, unless there is no grace period anyway
+        // (`-t 0`: everything is killed at once).
+        let with_infra = if timeout == Some(0) { &infra[..] } else { &[] };
         let mut errs = self.in_parallel(
             others
                 .iter()
+                .chain(with_infra)
                 .filter(|c| c.state.has_monitor())
                 .map(|c| c.id.clone())
                 .collect(),
             |e, id| e.stop_container(id, timeout).map(|_| ()),
         );
-        for c in others.iter().chain(infra.iter()) {
+        // Stopped members are removed in parallel; what failed (a member another member
+        // depends on) is tried again in order.
+        let failed = self.in_parallel(others.iter().map(|c| c.id.clone()).collect(), |e, id| {
+            e.remove_container_unchecked(id, true, timeout).map(|_| ())
+        });
+        if !failed.is_empty() {
+            for c in &others {
+                match self.remove_container_unchecked(&c.id, true, timeout) {
+                    Ok(_) => {}
+                    Err(crate::Error::Container(crate::container::ContainerError::NotFound(_))) => {
+                    }
+                    Err(e) => errs.push(e),
+                }
+            }
+        }
+        for c in &infra {
             if let Err(e) = self.remove_container_unchecked(&c.id, true, timeout) {
                 errs.push(e);
             }

@@ -25,7 +25,7 @@ impl ExitPolicy {
             "" | "continue" => Ok(ExitPolicy::Continue),
             "stop" => Ok(ExitPolicy::Stop),
             other => Err(PodError::Invalid(format!(
-                "invalid pod exit policy: {other:?}: invalid argument"
+                "running pod create option: invalid pod exit policy: {other:?}"
             ))),
         }
     }

@@ -97,8 +97,8 @@ pub struct PodCreateArgs {
     #[arg(long, value_name = "BOOL", default_value = "true", action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub infra: bool,
     /// A comma delimited list of kernel namespaces the pod will share
-    #[arg(long, default_value = "ipc,net,uts")]
-    pub share: String,
+    #[arg(long, value_name = "NAMESPACES")]
+    pub share: Option<String>,
     /// Publish a container's port, or a range of ports, to the host
     #[arg(short = 'p', long)]
     pub publish: Vec<String>,
@@ -138,6 +138,15 @@ pub struct PodCreateArgs {
     /// Write the pod ID to the file
     #[arg(long, value_name = "FILE")]
     pub pod_id_file: Option<PathBuf>,
+    /// Image to use to override builtin infra container
+    #[arg(long, value_name = "IMAGE")]
+    pub infra_image: Option<String>,
+    /// Overwrite the default ENTRYPOINT of the image
+    #[arg(long, value_name = "COMMAND")]
+    pub infra_command: Option<String>,
+    /// Assign a name to the container
+    #[arg(long, value_name = "NAME")]
+    pub infra_name: Option<String>,
     /// Print help
     #[arg(long, action = ArgAction::Help)]
     pub help: Option<bool>,
@@ -199,7 +208,10 @@ pub fn create(g: &GlobalOpts, a: PodCreateArgs) -> CmdResult {
         (Some(_), Some(_)) => anyhow::bail!("cannot specify both a pod name and --name"),
         (n, p) => n.clone().or_else(|| p.clone()),
     };
-    let shared = parse_share(&a.share)?;
+    if let (false, Some(s)) = (a.infra, &a.share) {
+        anyhow::bail!("cannot set share({s}) namespaces without an infra container");
+    }
+    let shared = parse_share(a.share.as_deref().unwrap_or("ipc,net,uts"))?;
     if !a.infra {
         if !a.publish.is_empty() {
             anyhow::bail!("you must have an infra container to publish port bindings to the host");
@@ -240,7 +252,11 @@ pub fn create(g: &GlobalOpts, a: PodCreateArgs) -> CmdResult {
             anyhow::anyhow!("pod infra container options: {first}")
         })?;
         let defaults = ContainerDefaults::from_conf(engine.containers_conf()?)?;
-        Some(parsed.flags.to_options(Vec::new(), &defaults)?)
+        let mut o = parsed.flags.to_options(Vec::new(), &defaults)?;
+        if let Some(c) = &a.infra_command {
+            o.entrypoint = Some(libvaina::container::options::parse::entrypoint(c));
+        }
+        Some(o)
     } else {
         None
     };
@@ -253,7 +269,17 @@ pub fn create(g: &GlobalOpts, a: PodCreateArgs) -> CmdResult {
             }
         }
     }
-    let pod = engine.create_pod(&PodCreateOptions { name, config }, infra)?;
+    if !a.infra && (a.infra_image.is_some() || a.infra_command.is_some() || a.infra_name.is_some())
+    {
+        anyhow::bail!("cannot set infra options (--infra-image, --infra-command, --infra-name) on a pod without an infra container");
+    }
+    let opts = PodCreateOptions {
+        name,
+        config,
+        infra_image: a.infra_image.clone(),
+        infra_name: a.infra_name.clone(),
+    };
+    let pod = engine.create_pod(&opts, infra)?;
     if let Some(f) = &a.pod_id_file {
         if let Err(e) = std::fs::write(f, &pod.id) {
             let _ = engine.remove_pod(&pod.id, true, Some(0));
@@ -459,6 +485,7 @@ pub fn create_for_container(engine: &mut Engine, name: &str) -> anyhow::Result<S
     let opts = PodCreateOptions {
         name: Some(name.to_string()),
         config,
+        ..Default::default()
     };
     Ok(engine.create_pod(&opts, Some(infra))?.id)
 }

@@ -359,7 +359,7 @@ pub fn ps(g: &GlobalOpts, a: PsArgs) -> CmdResult {
                     .collect(),
                 pid: c.pid,
                 pod: c.config.pod.clone(),
-                pod_name: pod_name(c),
+                pod_name: if a.pod { pod_name(c) } else { String::new() },
                 ports: engine.container_ports(c).ok().filter(|p| !p.is_empty()),
                 size: None,
                 started_at: secs(c.started),

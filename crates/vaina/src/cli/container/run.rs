@@ -39,6 +39,9 @@ pub struct RunArgs {
     /// Read in a line delimited file of labels
     #[arg(long, value_name = "FILE")]
     pub label_file: Vec<std::path::PathBuf>,
+    /// Maximum length of time a container is allowed to run. The container will be killed automatically after the time expires.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub timeout: u64,
     /// Print help
     #[arg(long, action = ArgAction::Help)]
     pub help: Option<bool>,
@@ -155,7 +158,15 @@ fn create_from(
         let id = crate::cli::pod::create_for_container(engine, name)?;
         opts.pod = Some(id);
     }
-    let rec = engine.create_container(&a.image, &opts)?;
+    let mut rec = engine.create_container(&a.image, &opts)?;
+    // A detached `--rmi` is done by the monitor; in the foreground `run` does it (and reports
+    // what kept the image).
+    let remove_image = (a.rmi && a.detach && !a.rootfs).then(|| a.image.clone());
+    if a.timeout > 0 || remove_image.is_some() {
+        engine.set_container_run_options(&rec.id, a.timeout, remove_image.clone())?;
+        rec.config.timeout = (a.timeout > 0).then_some(a.timeout);
+        rec.config.remove_image = remove_image;
+    }
     if let Some(f) = &opts.cidfile {
         std::fs::write(f, &rec.id).with_context(|| format!("writing {}", f.display()))?;
     }
@@ -341,7 +352,7 @@ pub fn attach(g: &GlobalOpts, a: AttachArgs) -> CmdResult {
     let target = super::lifecycle::one_target(&engine, a.latest.latest, a.container.as_deref())?;
     let rec = engine.lookup_container(&target)?;
     if rec.state != libvaina::container::ContainerState::Running {
-        anyhow::bail!("you can only attach to running containers: container state improper");
+        anyhow::bail!("you can only attach to running containers");
     }
     let paths = engine.container_paths(&rec.id);
     let watch = MonitorWatch::open(&paths);
