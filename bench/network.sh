@@ -39,6 +39,7 @@ cleanup() {
   $V rm -af -t 0 >/dev/null 2>&1
   $P rm -af -t 0 >/dev/null 2>&1
   $V network rm -f vbench >/dev/null 2>&1
+  $V system reset -f >/dev/null 2>&1 # also this store's part of the default network
   $P network rm -f pbench >/dev/null 2>&1
   grep -o " $W[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$W"

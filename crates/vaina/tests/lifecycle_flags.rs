@@ -294,6 +294,15 @@ fn run_timeout_kills_the_container() {
         "sleep",
         "1000",
     ]);
+    assert_eq!(
+        env.ok([
+            "inspect",
+            "--format",
+            "{{.Config.Timeout}} {{.Config.Passwd}}",
+            "t"
+        ]),
+        "1 true\n"
+    );
     assert_eq!(env.ok(["wait", "t"]), "-1\n");
     assert_eq!(
         env.ok(["ps", "-a", "--format", "{{.Status}}"])
@@ -302,4 +311,67 @@ fn run_timeout_kills_the_container() {
         Some("Exited")
     );
     env.ok(["rm", "t"]);
+}
+
+#[test]
+fn stats_of_a_stopped_container_and_state_errors() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok(["create", "--name", "s1", img, "true"]);
+    env.ok(["create", "--name", "s2", img, "true"]);
+    // A container that is not running shows zeros, as Podman does.
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(["stats", "--no-stream", "--format", "json", "s1"])).unwrap();
+    assert_eq!(json[0]["name"], "s1");
+    assert_eq!(json[0]["mem_usage"], "0B / 0B");
+    assert_eq!(json[0]["pids"], "0");
+    let err = env.fails(125, ["pause", "s1"]);
+    assert!(
+        err.contains("\"created\" is not running, can't pause"),
+        "{err}"
+    );
+    let err = env.fails(125, ["rename", "s1", "s2"]);
+    assert!(
+        err.contains("name s2 already in use, cannot rename container"),
+        "{err}"
+    );
+    env.ok(["rm", "s1", "s2"]);
+}
+
+#[test]
+fn inspect_host_config_resources() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    env.ok([
+        "create",
+        "--name",
+        "h",
+        "--memory",
+        "100m",
+        "--cpus",
+        "1.5",
+        "--pids-limit",
+        "50",
+        "--read-only",
+        "--ulimit",
+        "nofile=100:200",
+        img,
+        "true",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&env.ok(["inspect", "h"])).unwrap();
+    let hc = &v[0]["HostConfig"];
+    assert_eq!(hc["Memory"], 100 << 20, "{hc}");
+    assert_eq!(hc["MemorySwap"], 200 << 20, "{hc}");
+    assert_eq!(hc["NanoCpus"], 1_500_000_000u64, "{hc}");
+    assert_eq!(hc["PidsLimit"], 50, "{hc}");
+    assert_eq!(hc["ReadonlyRootfs"], true, "{hc}");
+    assert_eq!(hc["PidMode"], "private", "{hc}");
+    assert_eq!(
+        hc["Ulimits"][0],
+        serde_json::json!({"Name": "RLIMIT_NOFILE", "Soft": 100, "Hard": 200})
+    );
+    assert_eq!(hc["CapAdd"], serde_json::json!([]));
+    env.ok(["rm", "h"]);
 }

@@ -193,7 +193,7 @@ fn containers_reach_each_other_by_name_and_alias() {
         img,
         "sh",
         "-c",
-        "mkdir /w && echo hello-by-name > /w/index.html && exec httpd -f -p 80 -h /w",
+        "mkdir -p /w && echo hello-by-name > /w/index.html && exec httpd -f -p 80 -h /w",
     ]);
     let ip = t.inspect(&web)["NetworkSettings"]["Networks"][&t.name]["IPAddress"]
         .as_str()
@@ -480,7 +480,7 @@ fn connect_and_disconnect_a_running_container() {
     assert!(!out.contains("eth1"), "{out}");
     // Connected again while running, then removed with its network by `network rm -f`.
     t.env.ok(["network", "connect", "vct7", "c"]);
-    t.env.ok(["network", "rm", "-f", "vct7"]);
+    t.env.ok(["network", "rm", "-f", "-t", "0", "vct7"]);
     assert!(t.env.run(["container", "exists", "c"]).status.code() == Some(1));
     assert!(t.leftovers_of(&id).is_empty());
     assert!(!sh("ip -o link").contains(" vct7br:"));
@@ -710,7 +710,7 @@ fn default_network_and_its_reset() {
             img,
             "sh",
             "-c",
-            "mkdir /w && echo on-default > /w/index.html && exec httpd -f -p 80 -h /w",
+            "mkdir -p /w && echo on-default > /w/index.html && exec httpd -f -p 80 -h /w",
         ])
         .trim()
         .to_string();

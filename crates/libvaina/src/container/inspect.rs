@@ -89,7 +89,7 @@ impl Engine {
         } else {
             json!(c.labels)
         };
-        json!({
+        let mut v = json!({
             "Id": rec.id,
             "Created": time_text(rec.created),
             "Path": path,
@@ -172,7 +172,7 @@ impl Engine {
                 "Annotations": c.annotations,
                 "StopSignal": c.stop_signal,
                 "Umask": "0022",
-                "Timeout": 0,
+                "Timeout": c.timeout.unwrap_or(0),
                 "StopTimeout": c.stop_timeout
             },
             "HostConfig": {
@@ -191,7 +191,23 @@ impl Engine {
                 "IpcMode": ipc_mode,
                 "ShmSize": shm_size
             }
-        })
+        });
+        if let Some(cfg) = v.get_mut("Config").and_then(Value::as_object_mut) {
+            // No health checks and no sd-notify support: Podman's values for that case.
+            for (k, val) in [
+                ("HealthcheckOnFailureAction", json!("none")),
+                ("Passwd", json!(true)),
+                ("sdNotifyMode", json!("container")),
+            ] {
+                cfg.entry(k).or_insert(val);
+            }
+        }
+        if let Some(hc) = v.get_mut("HostConfig").and_then(Value::as_object_mut) {
+            for (k, val) in super::inspect_host::host_config_fields(spec.as_ref(), c) {
+                hc.entry(k).or_insert(val);
+            }
+        }
+        v
     }
 }
 

@@ -297,7 +297,7 @@ impl Engine {
         if rec.state != ContainerState::Running {
             return Err(ContainerError::StateImproper(format!(
                 "\"{}\" is not running, can't pause",
-                rec.id
+                rec.state.as_str()
             ))
             .into());
         }
@@ -406,6 +406,13 @@ impl Engine {
     pub fn rename_container(&mut self, name_or_id: &str, new_name: &str) -> Result<()> {
         super::names::validate(new_name)?;
         let rec = self.lookup_container(name_or_id)?;
+        if rec.name != new_name && record::name_taken(self.db()?.conn(), new_name)? {
+            return Err(ContainerError::Invalid(format!(
+                "renaming container {id}: name {new_name} already in use, cannot rename container {id}: container already exists",
+                id = rec.id
+            ))
+            .into());
+        }
         record::rename(self.db()?.conn(), &rec.id, new_name)?;
         Ok(())
     }
@@ -484,9 +491,6 @@ impl Engine {
                 }
             }
         }
-        if let Err(e) = self.container_network_down(id) {
-            log::warn!("network teardown of {id}: {e}");
-        }
         rootfs::unmount(&paths)?;
         // Never recurse into a mount: with `--rootfs` it would be the user's directory.
         match std::fs::remove_dir(paths.merged()) {
@@ -502,6 +506,10 @@ impl Engine {
                 }
                 _ => {}
             }
+        }
+        // Last, so that a monitor's parallel teardown overlaps the file removal above.
+        if let Err(e) = self.container_network_down(id) {
+            log::warn!("network teardown of {id}: {e}");
         }
         let _ = std::fs::remove_file(self.paths.locks().join(format!("ctr-{id}.lock")));
         // `--rm` containers take their anonymous volumes with them (Podman's `run --rm`).

@@ -16,6 +16,7 @@ pub mod exec;
 pub mod files;
 pub mod fs;
 pub mod inspect;
+pub mod inspect_host;
 pub mod lifecycle;
 pub mod logs;
 pub mod names;

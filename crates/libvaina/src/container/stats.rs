@@ -118,15 +118,15 @@ pub fn sample_cgroup(rel: &Path, layout: CgroupLayout) -> StatsSample {
 }
 
 impl Engine {
-    /// One usage sample of a running container.
+    /// One usage sample of a container (all zero when it is not running, as Podman shows).
     pub fn container_stats(&self, name_or_id: &str) -> Result<StatsSample> {
         let rec = self.lookup_container(name_or_id)?;
         if !matches!(rec.state, ContainerState::Running | ContainerState::Paused) {
-            return Err(ContainerError::StateImproper(format!(
-                "container {} is not running",
-                rec.name
-            ))
-            .into());
+            return Ok(StatsSample {
+                id: rec.id.clone(),
+                name: rec.name.clone(),
+                ..Default::default()
+            });
         }
         let paths = self.container_paths(&rec.id);
         let rel = cgroup_path(&paths.config_json())

@@ -368,26 +368,38 @@ fn finish(
 ) -> Result<bool> {
     let _ = rt.delete_exited(id);
     crate::container::exec::clear_sessions(paths, std::time::Duration::from_secs(2));
-    if let Err(e) = engine.container_network_down(id) {
-        ::log::warn!("network teardown of {id}: {e}");
-    }
-    let unmounted = rootfs::unmount(paths);
-    let volumes_unmounted = crate::volume::unmount_for_container(engine, id);
-    let conn = engine.db()?.conn();
-    let rec = record::get(conn, id)?;
-    record::set_exited(conn, id, code, now_nanos())?;
-    unmounted?;
-    volumes_unmounted?;
-    if let Some(r) = rec.filter(|r| r.config.remove) {
-        engine.remove_files_and_record(id)?;
-        if let Some(image) = &r.config.remove_image {
-            // Kept when other containers use it, as Podman does (nobody to tell here).
-            let opts = crate::image::remove::RemoveOptions::default();
-            let _ = engine.remove_images(std::slice::from_ref(image), &opts);
+    // The network teardown waits on the kernel (RCU grace periods when links go): it runs
+    // beside the unmounts and file removals, on its own engine (connections are per thread).
+    let net = {
+        let opts = engine.options.clone();
+        let cid = id.to_string();
+        std::thread::spawn(move || Engine::new(opts).and_then(|e| e.container_network_down(&cid)))
+    };
+    let rest = (|| {
+        let unmounted = rootfs::unmount(paths);
+        let volumes_unmounted = crate::volume::unmount_for_container(engine, id);
+        let conn = engine.db()?.conn();
+        let rec = record::get(conn, id)?;
+        record::set_exited(conn, id, code, now_nanos())?;
+        unmounted?;
+        volumes_unmounted?;
+        if let Some(r) = rec.filter(|r| r.config.remove) {
+            engine.remove_files_and_record(id)?;
+            if let Some(image) = &r.config.remove_image {
+                // Kept when other containers use it, as Podman does (nobody to tell here).
+                let opts = crate::image::remove::RemoveOptions::default();
+                let _ = engine.remove_images(std::slice::from_ref(image), &opts);
+            }
+            return Ok(true);
         }
-        return Ok(true);
+        Ok(false)
+    })();
+    match net.join() {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => ::log::warn!("network teardown of {id}: {e}"),
+        Err(_) => ::log::warn!("network teardown of {id}: thread panicked"),
     }
-    Ok(false)
+    rest
 }
 
 /// Where a container's monitor lock lives (for tests and tools).

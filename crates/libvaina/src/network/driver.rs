@@ -210,6 +210,9 @@ impl NetworkDriver for BridgeDriver {
                 .filter_map(|x| x.gateway.map(|g| (g, x.prefix)))
                 .collect();
             netlink::ensure_bridge(&a.bridge, &gw, a.mtu)?;
+            // The address may have belonged to another container (another MAC) moments ago.
+            let ips: Vec<IpAddr> = a.addresses.iter().map(|x| x.ip).collect();
+            netlink::forget_neighbours(&a.bridge, &ips)?;
             if !a.ports.is_empty() {
                 sysctl::enable_route_localnet(&a.bridge)?;
             }

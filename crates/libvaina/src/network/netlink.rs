@@ -142,6 +142,22 @@ pub fn delete_address(name: &str, ip: IpAddr, prefix: u8) -> Result<(), NetworkE
     }
 }
 
+/// Forgets the host's neighbour entries for `ips` on bridge `name` (see
+/// [`Rtnl::del_neighbour`]).
+pub fn forget_neighbours(name: &str, ips: &[IpAddr]) -> Result<(), NetworkError> {
+    if ips.is_empty() {
+        return Ok(());
+    }
+    let mut nl = Rtnl::open()?;
+    let Some(i) = nl.link_index(name)? else {
+        return Ok(());
+    };
+    for ip in ips {
+        nl.del_neighbour(i, *ip)?;
+    }
+    Ok(())
+}
+
 /// Number of IPv4 routes through link `name` (`/proc/net/route`).
 pub fn ipv4_routes_on(name: &str) -> usize {
     std::fs::read_to_string("/proc/net/route")

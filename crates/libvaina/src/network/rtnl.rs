@@ -15,6 +15,7 @@ use netlink_packet_route::address::{
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkHeader, LinkInfo, LinkMessage,
 };
+use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage};
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
 };
@@ -289,6 +290,27 @@ impl Rtnl {
             0,
         ) {
             Ok(_) | Err((libc::EADDRNOTAVAIL, _)) | Err((libc::ENODEV, _)) => Ok(()),
+            Err((_, e)) => Err(e),
+        }
+    }
+
+    /// Forgets the neighbour (ARP/NDP) entry of `ip` on link `index`; none is not an error.
+    /// A new container that gets a released address has a new MAC address: a stale entry
+    /// would send the host's packets to the old one until the kernel notices (~20 s).
+    pub fn del_neighbour(&mut self, index: u32, ip: IpAddr) -> Result<(), NetworkError> {
+        let mut m = NeighbourMessage::default();
+        m.header.family = family(&ip);
+        m.header.ifindex = index;
+        m.attributes.push(NeighbourAttribute::Destination(match ip {
+            IpAddr::V4(a) => NeighbourAddress::Inet(a),
+            IpAddr::V6(a) => NeighbourAddress::Inet6(a),
+        }));
+        match self.request(
+            &format!("delete neighbour {ip}"),
+            RouteNetlinkMessage::DelNeighbour(m),
+            0,
+        ) {
+            Ok(_) | Err((libc::ENOENT, _)) | Err((libc::ENODEV, _)) => Ok(()),
             Err((_, e)) => Err(e),
         }
     }

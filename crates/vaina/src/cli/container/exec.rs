@@ -142,6 +142,9 @@ pub fn top(g: &GlobalOpts, a: TopArgs) -> CmdResult {
     use libvaina::container::top;
     let engine = g.engine()?;
     let container = super::lifecycle::one_target(&engine, a.latest, a.container.as_deref())?;
+    if let Err(e) = engine.lookup_container(&container) {
+        anyhow::bail!("unable to look up requested container: {e}");
+    }
     let mut descriptors = a.descriptors.clone();
     if a.latest {
         descriptors.splice(0..0, a.container.clone());

@@ -352,7 +352,7 @@ pub fn attach(g: &GlobalOpts, a: AttachArgs) -> CmdResult {
     let target = super::lifecycle::one_target(&engine, a.latest.latest, a.container.as_deref())?;
     let rec = engine.lookup_container(&target)?;
     if rec.state != libvaina::container::ContainerState::Running {
-        anyhow::bail!("you can only attach to running containers: container state improper");
+        anyhow::bail!("you can only attach to running containers");
     }
     let paths = engine.container_paths(&rec.id);
     let watch = MonitorWatch::open(&paths);

@@ -177,13 +177,56 @@ pub fn stats(g: &GlobalOpts, a: StatsArgs) -> CmdResult {
         if !a.no_stream && !a.no_reset && fmt != Format::Json {
             print!("\x1b[2J\x1b[H");
         }
-        print_rows(&rows, &fmt, &fields, &headers, false)?;
+        if fmt == Format::Json {
+            print_json(&rows)?;
+        } else {
+            print_rows(&rows, &fmt, &fields, &headers, false)?;
+        }
         if a.no_stream {
             return Ok(0);
         }
         prev = samples;
         std::thread::sleep(std::time::Duration::from_secs(a.interval.max(1)));
     }
+}
+
+/// `stats --format json`: Podman's own keys and order, indented by one space.
+fn print_json(rows: &[Row]) -> anyhow::Result<()> {
+    #[derive(serde::Serialize)]
+    struct Json<'a> {
+        id: &'a str,
+        name: &'a str,
+        cpu_time: &'a str,
+        cpu_percent: &'a str,
+        avg_cpu: &'a str,
+        mem_usage: &'a str,
+        mem_percent: &'a str,
+        net_io: &'a str,
+        block_io: &'a str,
+        pids: &'a str,
+    }
+    let v: Vec<Json<'_>> = rows
+        .iter()
+        .map(|r| Json {
+            id: &r.id,
+            name: &r.name,
+            cpu_time: &r.cpu,
+            cpu_percent: &r.cpu_perc,
+            avg_cpu: &r.avg_cpu,
+            mem_usage: &r.mem_usage,
+            mem_percent: &r.mem_perc,
+            net_io: &r.net_io,
+            block_io: &r.block_io,
+            pids: &r.pids,
+        })
+        .collect();
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b" ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    serde::Serialize::serialize(&v, &mut ser)?;
+    out.push(b'\n');
+    std::io::Write::write_all(&mut std::io::stdout(), &out)?;
+    Ok(())
 }
 
 #[derive(Debug, Args)]
