@@ -362,6 +362,14 @@ fn exit_policy_stop_share_pid_and_no_infra() {
         .trim(),
         "|0"
     );
+    let err = env.fails(125, ["pod", "start", "bare"]);
+    assert_eq!(
+        err.trim(),
+        format!(
+            "Error: no containers in pod {pod} have no dependencies, cannot start pod: no such \
+             container"
+        )
+    );
     env.ok(["run", "--rm", "--pod", "bare", img, "true"]);
     // --infra-image/--infra-command/--infra-name replace vaina's pause container.
     env.ok([
