@@ -60,7 +60,11 @@ SCRIPT
 done
 
 echo "== pod create + 2 x run -d --pod + pod rm -f ($POD_NET)"
-hyperfine --warmup 2 --runs "$RUNS" --export-markdown "$OUT/pods.md" \
+hyperfine --warmup 2 --runs "$RUNS" --export-markdown "$OUT/pods.md" --export-json "$OUT/pods.json" \
   -n vaina "bash $W/cycle-V.sh" \
   -n podman "bash $W/cycle-P.sh"
 cat "$OUT/pods.md"
+if command -v jq >/dev/null; then
+  echo "medians:"
+  jq -r '.results[] | "\(.command): \(.median * 1000 | floor) ms"' "$OUT/pods.json"
+fi

@@ -362,6 +362,14 @@ fn exit_policy_stop_share_pid_and_no_infra() {
         .trim(),
         "|0"
     );
+    let err = env.fails(125, ["pod", "start", "bare"]);
+    assert_eq!(
+        err.trim(),
+        format!(
+            "Error: no containers in pod {pod} have no dependencies, cannot start pod: no such \
+             container"
+        )
+    );
     env.ok(["run", "--rm", "--pod", "bare", img, "true"]);
     // --infra-image/--infra-command/--infra-name replace vaina's pause container.
     env.ok([
@@ -527,4 +535,39 @@ fn published_port_answers_from_the_host() {
     assert!(http_get(port).is_empty());
     env.ok(["network", "rm", net]);
     assert!(!sh("ip -o link").contains(&format!(" {bridge}:")));
+}
+
+#[test]
+fn concurrent_pod_creates_of_one_name_leave_one_pod() {
+    require_root!();
+    let env = TestEnv::new();
+    env.busybox_image();
+    // Several processes at once, each also the first to need the pause image.
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            env.cmd(["pod", "create", "--name", "same"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut ok = 0;
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        if out.status.success() {
+            ok += 1;
+        } else {
+            assert_eq!(out.status.code(), Some(125));
+            assert_eq!(
+                String::from_utf8_lossy(&out.stderr).trim(),
+                "Error: adding pod to state: name \"same\" is in use: pod already exists"
+            );
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(env.ok(["pod", "ps", "-q"]).lines().count(), 1);
+    assert_eq!(env.ok(["ps", "-aq"]).lines().count(), 1);
+    env.ok(["pod", "rm", "same"]);
+    assert_eq!(env.ok(["ps", "-aq"]).trim(), "");
 }

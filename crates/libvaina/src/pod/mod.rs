@@ -60,9 +60,6 @@ pub enum PodError {
     /// `rm` of an infra container whose pod still exists.
     #[error("container {ctr} is the infra container of pod {pod} and cannot be removed without removing the pod")]
     InfraRemove { ctr: String, pod: String },
-    /// A lifecycle operation not allowed in the pod's state.
-    #[error("{0}")]
-    StateImproper(String),
     /// A value the pod module cannot use.
     #[error("{0}")]
     Invalid(String),

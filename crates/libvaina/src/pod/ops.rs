@@ -242,8 +242,16 @@ impl Engine {
     /// collected; the first is returned after all were tried.
     pub fn start_pod(&mut self, name_or_id: &str) -> Result<PodRecord> {
         let pod = self.lookup_pod(name_or_id)?;
+        let members = self.pod_containers(&pod)?;
+        if members.is_empty() {
+            return Err(PodError::Invalid(format!(
+                "no containers in pod {} have no dependencies, cannot start pod: no such container",
+                pod.id
+            ))
+            .into());
+        }
         let mut first_err = None;
-        for c in self.pod_containers(&pod)? {
+        for c in members {
             if matches!(c.state, ContainerState::Running | ContainerState::Paused) {
                 continue;
             }

@@ -111,11 +111,18 @@ pub fn insert(conn: &Connection, p: &PodRecord) -> Result<(), PodError> {
     if crate::container::record::name_taken(conn, &p.name).unwrap_or(false) {
         return Err(PodError::NameUsedByContainer(p.name.clone()));
     }
-    conn.execute(
+    match conn.execute(
         &format!("INSERT INTO pods ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
         params![p.id, p.name, p.created, p.infra_id, encode(&p.config)?],
-    )?;
-    Ok(())
+    ) {
+        // A concurrent `pod create` of the same name won the race.
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Err(PodError::NameInUse(p.name.clone()))
+        }
+        r => r.map(|_| ()).map_err(Into::into),
+    }
 }
 
 /// Whether a pod has this name.
