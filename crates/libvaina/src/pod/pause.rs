@@ -41,7 +41,9 @@
 //!     jmp wait
 //! ```
 //!
-//! On other architectures the image carries catatonit (`-P`) from the host when installed.
+//! The aarch64 program is the same, instruction for instruction (`PAUSE_AARCH64`, syscalls
+//! 135, 137, 260 and 94 through `svc #0`). On other architectures the image carries
+//! catatonit (`-P`) from the host when installed.
 //! The image is `localhost/vaina-pause:<vaina version>`, imported on first use from a tar
 //! made in memory, dated at the Unix epoch so its ID is the same on every machine.
 
@@ -61,6 +63,37 @@ const PAUSE_X86_64: &[u8] = &[
     0x45, 0x31, 0xd2, 0x0f, 0x05, 0x85, 0xc0, 0x7f, 0xe6, 0xeb, 0xbe,
 ];
 
+/// The aarch64 code (assembled with binutils, tested under qemu-aarch64):
+///
+/// ```text
+///     sub sp, sp, #16
+///     mov x0, #0x4002 ; movk x0, #0x1, lsl #16 ; str x0, [sp]
+///     mov x0, #0 ; mov x1, sp ; mov x2, #0 ; mov x3, #8 ; mov x8, #135 ; svc #0
+/// wait:
+///     mov x0, sp ; mov x1, #0 ; mov x2, #0 ; mov x3, #8 ; mov x8, #137 ; svc #0
+///     cmp x0, #17 ; b.eq reap
+///     cmp x0, #0 ; b.lt wait
+///     mov x0, #0 ; mov x8, #94 ; svc #0
+/// reap:
+///     mov x0, #-1 ; mov x1, #0 ; mov x2, #1 ; mov x3, #0 ; mov x8, #260 ; svc #0
+///     cmp x0, #0 ; b.gt reap
+///     b wait
+/// ```
+const PAUSE_AARCH64: &[u8] = &[
+    0xff, 0x43, 0x00, 0xd1, 0x40, 0x00, 0x88, 0xd2, 0x20, 0x00, 0xa0, 0xf2, 0xe0, 0x03, 0x00, 0xf9,
+    0x00, 0x00, 0x80, 0xd2, 0xe1, 0x03, 0x00, 0x91, 0x02, 0x00, 0x80, 0xd2, 0x03, 0x01, 0x80, 0xd2,
+    0xe8, 0x10, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4, 0xe0, 0x03, 0x00, 0x91, 0x01, 0x00, 0x80, 0xd2,
+    0x02, 0x00, 0x80, 0xd2, 0x03, 0x01, 0x80, 0xd2, 0x28, 0x11, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4,
+    0x1f, 0x44, 0x00, 0xf1, 0xc0, 0x00, 0x00, 0x54, 0x1f, 0x00, 0x00, 0xf1, 0xeb, 0xfe, 0xff, 0x54,
+    0x00, 0x00, 0x80, 0xd2, 0xc8, 0x0b, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4, 0x00, 0x00, 0x80, 0x92,
+    0x01, 0x00, 0x80, 0xd2, 0x22, 0x00, 0x80, 0xd2, 0x03, 0x00, 0x80, 0xd2, 0x88, 0x20, 0x80, 0xd2,
+    0x01, 0x00, 0x00, 0xd4, 0x1f, 0x00, 0x00, 0xf1, 0x2c, 0xff, 0xff, 0x54, 0xeb, 0xff, 0xff, 0x17,
+];
+
+/// ELF machine numbers.
+const EM_X86_64: u16 = 0x3e;
+const EM_AARCH64: u16 = 0xb7;
+
 /// Where the ELF is loaded.
 const BASE: u64 = 0x40_0000;
 const EHDR: usize = 64;
@@ -71,14 +104,23 @@ pub fn image_name() -> String {
     format!("localhost/vaina-pause:{}", env!("CARGO_PKG_VERSION"))
 }
 
-/// A static ELF executable (x86_64) whose only segment holds `code`, entered at its start.
+/// A static x86_64 ELF executable whose only segment holds `code`, entered at its start.
 pub fn elf_x86_64(code: &[u8]) -> Vec<u8> {
+    elf(EM_X86_64, 0x1000, code)
+}
+
+/// The same for aarch64 (64 KiB segment alignment, the largest page size there).
+pub fn elf_aarch64(code: &[u8]) -> Vec<u8> {
+    elf(EM_AARCH64, 0x1_0000, code)
+}
+
+fn elf(machine: u16, align: u64, code: &[u8]) -> Vec<u8> {
     let total = (EHDR + PHDR + code.len()) as u64;
     let mut v = Vec::with_capacity(total as usize);
     // e_ident: magic, 64-bit, little endian, version 1, System V ABI, padding.
     v.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     v.extend_from_slice(&2u16.to_le_bytes()); // e_type: ET_EXEC
-    v.extend_from_slice(&0x3eu16.to_le_bytes()); // e_machine: x86_64
+    v.extend_from_slice(&machine.to_le_bytes()); // e_machine
     v.extend_from_slice(&1u32.to_le_bytes()); // e_version
     v.extend_from_slice(&(BASE + (EHDR + PHDR) as u64).to_le_bytes()); // e_entry
     v.extend_from_slice(&(EHDR as u64).to_le_bytes()); // e_phoff
@@ -95,7 +137,7 @@ pub fn elf_x86_64(code: &[u8]) -> Vec<u8> {
     v.extend_from_slice(&BASE.to_le_bytes()); // p_paddr
     v.extend_from_slice(&total.to_le_bytes()); // p_filesz
     v.extend_from_slice(&total.to_le_bytes()); // p_memsz
-    v.extend_from_slice(&0x1000u64.to_le_bytes()); // p_align
+    v.extend_from_slice(&align.to_le_bytes()); // p_align
     v.extend_from_slice(code);
     v
 }
@@ -104,6 +146,9 @@ pub fn elf_x86_64(code: &[u8]) -> Vec<u8> {
 fn program() -> Result<(Vec<u8>, Vec<String>)> {
     if cfg!(target_arch = "x86_64") {
         return Ok((elf_x86_64(PAUSE_X86_64), vec!["/pause".into()]));
+    }
+    if cfg!(target_arch = "aarch64") {
+        return Ok((elf_aarch64(PAUSE_AARCH64), vec!["/pause".into()]));
     }
     for p in ["/usr/libexec/podman/catatonit", "/usr/bin/catatonit"] {
         if let Ok(bytes) = std::fs::read(p) {
@@ -169,6 +214,41 @@ mod tests {
         assert_eq!(entry, BASE + 120);
         let filesz = u64::from_le_bytes(elf[64 + 32..64 + 40].try_into().unwrap());
         assert_eq!(filesz as usize, elf.len());
+    }
+
+    /// The aarch64 program under qemu-aarch64 (when installed): SIGTERM ends it with 0.
+    #[test]
+    fn aarch64_pause_under_qemu() {
+        use std::os::unix::fs::PermissionsExt;
+        let Some(qemu) = ["/usr/bin/qemu-aarch64", "/usr/bin/qemu-aarch64-static"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+        else {
+            eprintln!("skipped: qemu-aarch64 is not installed");
+            return;
+        };
+        assert_eq!(PAUSE_AARCH64.len() % 4, 0);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pause");
+        std::fs::write(&p, elf_aarch64(PAUSE_AARCH64)).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut child = std::process::Command::new(qemu).arg(&p).spawn().unwrap();
+        // qemu runs the guest on a thread of its own; wait until one of them waits for
+        // signals (the guest's rt_sigtimedwait), then signal.
+        let task_dir = format!("/proc/{}/task", child.id());
+        'outer: loop {
+            for t in std::fs::read_dir(&task_dir).unwrap().flatten() {
+                let sc = std::fs::read_to_string(t.path().join("syscall")).unwrap_or_default();
+                if sc.starts_with("128 ") {
+                    break 'outer;
+                }
+            }
+            assert!(child.try_wait().unwrap().is_none(), "exited early");
+            std::thread::yield_now();
+        }
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+        assert_eq!(child.wait().unwrap().code(), Some(0));
     }
 
     /// Runs the program: it keeps running until SIGTERM, then exits 0.

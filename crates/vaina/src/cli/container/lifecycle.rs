@@ -90,7 +90,12 @@ pub(super) fn targets(
     }
     if !pick.filter.is_empty() {
         let listed = engine.list_containers()?;
-        let mut picked = super::ps::filter_containers(&listed, &pick.filter)?;
+        let pods = engine
+            .list_pods()?
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect();
+        let mut picked = super::ps::filter_containers(&listed, &pods, &pick.filter)?;
         picked.sort_by_key(|c| c.created);
         v.extend(picked.into_iter().filter(|c| keep(c)).map(|c| c.id.clone()));
         return Ok(v);

@@ -220,6 +220,7 @@ fn matches_filter(
 /// them; for `--filter` of `stop`, `rm`, `start`, ...
 pub fn filter_containers<'a>(
     all: &'a [ContainerRecord],
+    pods: &BTreeMap<String, String>,
     filter: &[String],
 ) -> anyhow::Result<Vec<&'a ContainerRecord>> {
     let mut filters: Vec<(&str, &str)> = Vec::new();
@@ -238,7 +239,7 @@ pub fn filter_containers<'a>(
         for k in keys {
             let mut any = false;
             for (_, v) in filters.iter().filter(|(fk, _)| *fk == k) {
-                any |= matches_filter(c, all, &BTreeMap::new(), k, v)?;
+                any |= matches_filter(c, all, pods, k, v)?;
             }
             ok &= any;
         }
