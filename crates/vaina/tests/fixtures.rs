@@ -4,19 +4,10 @@
 mod common;
 
 use common::fixtures::{self, Compression, ImageSpec};
-use std::process::Command;
 
+/// skopeo is installed by hack/install-deps.sh.
 fn skopeo_inspect(arg: &str) -> serde_json::Value {
-    let out = Command::new("skopeo")
-        .args(["inspect", "--raw", arg])
-        .output()
-        .expect("skopeo is installed (hack/install-deps.sh)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::skopeo_json(["inspect", "--raw", arg])
 }
 
 #[test]
@@ -34,20 +25,11 @@ fn single_and_multi_layer_layouts_are_valid() {
     assert_eq!(m2["layers"].as_array().unwrap().len(), 3);
     assert_ne!(d, d2);
     // The config parses and names the host architecture.
-    let out = Command::new("skopeo")
-        .args([
-            "inspect",
-            "--config",
-            &format!("oci:{}:one", dir.path().display()),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let cfg: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cfg = common::skopeo_json([
+        "inspect",
+        "--config",
+        &format!("oci:{}:one", dir.path().display()),
+    ]);
     assert_eq!(cfg["architecture"], fixtures::host_arch());
 }
 

@@ -79,8 +79,8 @@ fn import_changes_and_stdin() {
     require_root!();
     let env = TestEnv::new();
     let tar = busybox_tar(&env);
-    let out = env
-        .cmd([
+    common::checked_output(
+        env.cmd([
             "import",
             "--change",
             "CMD [\"/bin/sh\",\"-c\",\"echo hi\"]",
@@ -91,13 +91,7 @@ fn import_changes_and_stdin() {
             "-",
             "bar:v1",
         ])
-        .stdin(std::fs::File::open(&tar).unwrap())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        .stdin(std::fs::File::open(&tar).unwrap()),
     );
     let out = env.ok(["images", "--format", "{{.Repository}} {{.Tag}} {{.Labels}}"]);
     assert_eq!(out.trim(), "localhost/bar v1 map[x:y]");
@@ -437,33 +431,14 @@ fn store_is_an_oci_layout_for_skopeo() {
     }
     let env = TestEnv::new();
     let id = import(&env, "foo");
-    let out = std::process::Command::new("skopeo")
-        .arg("inspect")
-        .arg(format!(
-            "oci:{}:localhost/foo:latest",
-            env.root.join("oci").display()
-        ))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let image = format!(
+        "oci:{}:localhost/foo:latest",
+        env.root.join("oci").display()
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = common::skopeo_json(["inspect", &image]);
     assert_eq!(v["Layers"].as_array().unwrap().len(), 1);
-    let cfg = std::process::Command::new("skopeo")
-        .args(["inspect", "--config", "--raw"])
-        .arg(format!(
-            "oci:{}:localhost/foo:latest",
-            env.root.join("oci").display()
-        ))
-        .output()
-        .unwrap();
-    assert_eq!(
-        common::fixtures::sha256(&cfg.stdout),
-        format!("sha256:{id}")
-    );
+    let cfg = common::skopeo(["inspect", "--config", "--raw", &image]);
+    assert_eq!(common::fixtures::sha256(&cfg), format!("sha256:{id}"));
 }
 
 #[test]

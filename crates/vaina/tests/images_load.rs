@@ -136,15 +136,7 @@ fn skopeo_reads_saved_archives() {
         format!("docker-archive:{}", d.join("d.tar").display()),
         format!("oci-archive:{}", d.join("o.tar").display()),
     ] {
-        let out = std::process::Command::new("skopeo")
-            .args(["inspect", &r])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{r}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::skopeo(["inspect", &r]);
     }
 }
 

@@ -373,19 +373,11 @@ fn pull_then_images_and_push_back() {
         vec![format!("{}/bb:1 {}", reg.host, &id[..12])]
     );
     // The store is an OCI layout skopeo reads.
-    let out = std::process::Command::new("skopeo")
-        .args([
-            "inspect",
-            "--raw",
-            &format!("oci:{}", env.root.join("oci").display()),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::skopeo([
+        "inspect",
+        "--raw",
+        &format!("oci:{}", env.root.join("oci").display()),
+    ]);
     // Pulling again reuses every blob and gives the same ID (`docker://` is accepted).
     assert_eq!(
         env.ok(["pull", "-q", &format!("docker://{image}")]).trim(),
@@ -403,21 +395,12 @@ fn pull_then_images_and_push_back() {
         &format!("{}/copy:same", reg.host),
     ]);
     let inspect = |name: &str| -> serde_json::Value {
-        let out = std::process::Command::new("skopeo")
-            .args([
-                "inspect",
-                "--raw",
-                "--tls-verify=false",
-                &format!("docker://{}/{name}", reg.host),
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        common::skopeo_json([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{}/{name}", reg.host),
+        ])
     };
     let same = inspect("copy:same");
     let orig = inspect("bb:1");
@@ -497,12 +480,7 @@ fn pull_with_credentials_mirrors_and_all_tags() {
         "unqualified-search-registries = [\"example.invalid\"]\n[[registry]]\nprefix = \"example.invalid/lib\"\nlocation = \"example.invalid/lib\"\n[[registry.mirror]]\nlocation = \"{}/lib\"\ninsecure = true\n",
         mirror.host
     ));
-    let out = env.run(["pull", "lib/bb:1"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::checked_output(&mut env.cmd(["pull", "lib/bb:1"]));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("Trying to pull example.invalid/lib/bb:1..."),

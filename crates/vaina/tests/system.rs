@@ -254,13 +254,7 @@ fn registries_conf_precedence() {
         if remove_main {
             c.env_remove("CONTAINERS_REGISTRIES_CONF");
         }
-        let out = c.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        String::from_utf8(common::checked_output(&mut c).stdout).unwrap()
     };
     env.set_registries_conf("unqualified-search-registries = [\"main.io\"]\n");
     assert_eq!(search(&env, false), "[main.io]\n");

@@ -5,24 +5,9 @@
 mod common;
 
 use common::TestEnv;
-use std::io::Write;
-use std::process::Stdio;
 
 fn with_stdin(env: &TestEnv, args: &[&str], input: &str) -> std::process::Output {
-    let mut child = env
-        .cmd(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    common::output_with_stdin(&mut env.cmd(args), input.as_bytes())
 }
 
 #[test]

@@ -244,6 +244,48 @@ fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
     }
 }
 
+/// Runs `c`, asserts it exited 0 (showing its stderr otherwise) and returns its output.
+pub fn checked_output(c: &mut Command) -> Output {
+    let out = c.output().expect("spawn command");
+    assert!(
+        out.status.success(),
+        "{c:?} failed ({:?}): {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs `c` with `input` written to its stdin; returns its output (stdout and stderr captured).
+pub fn output_with_stdin(c: &mut Command, input: &[u8]) -> Output {
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn command");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Runs `skopeo args...` (an independent reader of images), asserts success and returns stdout.
+pub fn skopeo<I, S>(args: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    checked_output(Command::new("skopeo").args(args)).stdout
+}
+
+/// `skopeo args...` with its stdout parsed as JSON.
+pub fn skopeo_json<I, S>(args: I) -> serde_json::Value
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    serde_json::from_slice(&skopeo(args)).expect("skopeo printed JSON")
+}
+
 /// Path of Debian's static busybox.
 pub fn busybox_path() -> PathBuf {
     for p in ["/bin/busybox", "/usr/bin/busybox"] {

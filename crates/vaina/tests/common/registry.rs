@@ -258,8 +258,9 @@ pub struct TokenServer {
 
 impl TokenServer {
     fn start(dir: &Path, user: &str, password: &str) -> TokenServer {
-        let out = Command::new("openssl")
-            .args([
+        openssl(
+            dir,
+            &[
                 "req",
                 "-x509",
                 "-newkey",
@@ -273,21 +274,9 @@ impl TokenServer {
                 "token.key",
                 "-out",
                 "token.crt",
-            ])
-            .current_dir(dir)
-            .output()
-            .expect("openssl is installed");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+            ],
         );
-        let der = Command::new("openssl")
-            .args(["x509", "-in", "token.crt", "-outform", "DER"])
-            .current_dir(dir)
-            .output()
-            .unwrap()
-            .stdout;
+        let der = openssl(dir, &["x509", "-in", "token.crt", "-outform", "DER"]);
         let x5c = base64_encode(&der);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let host = listener.local_addr().unwrap().to_string();
@@ -421,36 +410,25 @@ fn sign_jwt(key: &Path, x5c: &str, user: &str, target: &str) -> String {
         b64u(header.to_string().as_bytes()),
         b64u(claims.to_string().as_bytes())
     );
-    let mut child = Command::new("openssl")
-        .args(["dgst", "-sha256", "-sign"])
-        .arg(key)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(signing_input.as_bytes())
-        .unwrap();
-    let sig = child.wait_with_output().unwrap().stdout;
+    let sig = super::output_with_stdin(
+        Command::new("openssl")
+            .args(["dgst", "-sha256", "-sign"])
+            .arg(key),
+        signing_input.as_bytes(),
+    )
+    .stdout;
     format!("{signing_input}.{}", b64u(&sig))
+}
+
+/// Runs `openssl args...` in `dir`, asserts success and returns its stdout.
+fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
+    super::checked_output(Command::new("openssl").args(args).current_dir(dir)).stdout
 }
 
 /// A CA and a server certificate for 127.0.0.1 signed by it (`ca.crt`, `server.crt/key`).
 fn make_certs(d: &Path) {
     let run = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(d)
-            .output()
-            .expect("openssl is installed");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        openssl(d, args);
     };
     run(&[
         "req",
