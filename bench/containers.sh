@@ -32,6 +32,7 @@ printf '[containers]\ndefault_ulimits = []\n' >"$CONTAINERS_CONF"
 cleanup() {
   set +e
   $V rm -af -t 0 >/dev/null 2>&1
+  $V system reset -f >/dev/null 2>&1 # takes the store's subnet off the shared bridge vaina0
   $P rm -af -t 0 >/dev/null 2>&1
   runc --root "$W/runc" delete -f execctr >/dev/null 2>&1
   grep -o " $W[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done

@@ -141,6 +141,13 @@ fn pod_lifecycle_shares_namespaces_and_localhost() {
     assert_eq!(v["ExitPolicy"], "continue");
     let ctr: serde_json::Value = serde_json::from_str(&env.ok(["inspect", "srv"])).unwrap();
     assert_eq!(ctr[0]["Pod"], pod.as_str());
+    assert_eq!(ctr[0]["IsInfra"], false);
+    let inf: serde_json::Value = serde_json::from_str(&env.ok(["inspect", &infra_name])).unwrap();
+    assert_eq!(inf[0]["IsInfra"], true);
+    assert_eq!(
+        inf[0]["ImageName"].as_str().unwrap().split(':').next(),
+        Some("localhost/vaina-pause")
+    );
 
     // Stop: Exited; start: infra first and the server reachable again (new PIDs).
     assert_eq!(env.ok(["pod", "stop", "-t", "0", "web"]).trim(), pod);

@@ -102,3 +102,56 @@ fn wait_returns_the_code_of_a_removed_container() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(env.ok(["ps", "-aq"]), "");
 }
+
+/// Polls `container exists` until the container is gone (its monitor removed it).
+fn until_removed(env: &TestEnv, id: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while env.run(["container", "exists", id]).status.code() == Some(0) {
+        assert!(std::time::Instant::now() < deadline, "{id} never removed");
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn wait_on_a_removed_or_unknown_container_is_not_found() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    // Podman 4.3.1 keeps removed containers' exit codes only for waiters that found the
+    // container: a `wait` begun after the removal fails as for any unknown name.
+    let id = env.ok([
+        "run", "-d", "--rm", "--name", "gone", img, "sh", "-c", "exit 3",
+    ]);
+    let id = id.trim();
+    until_removed(&env, id);
+    for name in [id, &id[..12], "gone", "nosuch"] {
+        let err = env.fails(125, ["wait", name]);
+        assert_eq!(
+            err,
+            format!("Error: no container with name or ID \"{name}\" found: no such container\n")
+        );
+    }
+    assert_eq!(env.ok(["wait", "--ignore", "nosuch"]), "-1\n");
+}
+
+#[test]
+fn wait_racing_a_removal_gets_the_exit_code() {
+    require_root!();
+    let env = TestEnv::new();
+    let img = env.busybox_image();
+    // The container may exit and be removed anywhere during `wait`: before its lookup (not
+    // found), between the lookup and the connection to the monitor (the kept exit code), or
+    // after (the monitor's report). Never a stale 0.
+    for _ in 0..15 {
+        let id = env.ok(["run", "-d", "--rm", img, "sh", "-c", "exit 3"]);
+        let out = env.run(["wait", id.trim()]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match out.status.code() {
+            Some(0) => assert_eq!(stdout, "3\n"),
+            Some(125) => assert!(stderr.contains("no such container"), "{stderr}"),
+            c => panic!("wait exited {c:?}: {stderr}"),
+        }
+        until_removed(&env, id.trim());
+    }
+}

@@ -149,7 +149,7 @@ impl Engine {
             "Dependencies": rec.config.dependencies,
             "NetworkSettings": network_settings,
             "Namespace": "",
-            "IsInfra": false,
+            "IsInfra": rec.config.infra,
             "IsService": false,
             "Config": {
                 "Hostname": c.hostname,

@@ -352,6 +352,9 @@ impl Engine {
     /// Waits until the container exits; returns its exit code. While the container runs the
     /// waiter also listens on its attach socket, where the monitor reports the exit code
     /// after its cleanup: that is the code of a `--rm` container, whose record is gone then.
+    /// A `--rm` container removed before the waiter connected left its code in
+    /// [`super::exit_codes`]. As in Podman 4.3.1, a container already removed when `wait`
+    /// looks it up is not found.
     pub fn wait_container(&mut self, name_or_id: &str) -> Result<i32> {
         let rec = self.lookup_container(name_or_id)?;
         let paths = self.container_paths(&rec.id);
@@ -383,7 +386,16 @@ impl Engine {
                 self.reconcile(&mut r)?;
                 Ok(r.exit_code)
             }
-            None => Ok(reported.unwrap_or(rec.exit_code)),
+            // Removed (`--rm`): the code the monitor reported, else the one kept at removal.
+            None => match reported {
+                Some(c) => Ok(c),
+                None => {
+                    Ok(
+                        super::exit_codes::get(self.db()?.conn(), &rec.id, record::now_nanos())?
+                            .unwrap_or(rec.exit_code),
+                    )
+                }
+            },
         }
     }
 

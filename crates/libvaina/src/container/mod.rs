@@ -13,6 +13,7 @@ pub mod config;
 pub mod create;
 pub mod depend;
 pub mod exec;
+pub mod exit_codes;
 pub mod files;
 pub mod fs;
 pub mod inspect;

@@ -287,8 +287,9 @@ pub fn rename(conn: &Connection, id: &str, name: &str) -> Result<(), ContainerEr
     Ok(())
 }
 
-/// Deletes a record.
+/// Deletes a record, keeping its exit code for a while ([`super::exit_codes`]).
 pub fn delete(conn: &Connection, id: &str) -> Result<(), ContainerError> {
+    super::exit_codes::save(conn, id, now_nanos())?;
     conn.execute("DELETE FROM containers WHERE id = ?1", [id])?;
     Ok(())
 }

@@ -15,6 +15,7 @@ pub const SCHEMAS: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
     crate::image::SCHEMA,
     crate::container::SCHEMA,
+    crate::container::exit_codes::SCHEMA,
     crate::network::SCHEMA,
     crate::volume::SCHEMA,
     crate::pod::SCHEMA,

@@ -410,8 +410,6 @@ fn inspect_view(v: &PodView) -> PodInspect {
     let p = &v.pod;
     let c = &p.config;
     let some = |x: &Vec<String>| (!x.is_empty()).then(|| x.clone());
-    // The infra container's own pid and uts namespaces are always new ones.
-    let mode = |_kind: &str| "private";
     PodInspect {
         id: p.id.clone(),
         name: p.name.clone(),
@@ -438,9 +436,10 @@ fn inspect_view(v: &PodView) -> PodInspect {
             host_add: some(&c.add_host),
             networks: networks(p),
             network_options: None,
-            pid_ns: mode("pid").into(),
+            // The infra container's own pid and uts namespaces are always new ones.
+            pid_ns: "private".into(),
             userns: "host".into(),
-            uts_ns: mode("uts").into(),
+            uts_ns: "private".into(),
         }),
         shared_namespaces: c.shared.clone(),
         num_containers: v.ctrs.len(),
