@@ -32,11 +32,31 @@ fn main() -> ExitCode {
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             let _ = e.print();
             ExitCode::SUCCESS
+        }
+        // A command group without its command (`vaina pod`): Podman prints the group's help
+        // on stdout, then an error, and exits 125.
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let help = e.render().to_string();
+            print!("{help}");
+            let path: Vec<&str> = help
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Usage: "))
+                .unwrap_or("vaina")
+                .split_whitespace()
+                .take_while(|w| !w.starts_with('[') && !w.starts_with('<'))
+                .collect();
+            eprintln!("Error: missing command '{} COMMAND'", path.join(" "));
+            ExitCode::from(125)
+        }
+        // The same after flags (`vaina network --root DIR`): clap names the group in quotes.
+        ErrorKind::MissingSubcommand => {
+            let msg = e.render().to_string();
+            let group = msg.split('\'').nth(1).unwrap_or("vaina");
+            eprintln!("Error: missing command '{group} COMMAND'");
+            ExitCode::from(125)
         }
         _ => {
             eprintln!("Error: {}", one_line(&e.render().to_string()));

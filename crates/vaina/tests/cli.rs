@@ -35,3 +35,12 @@ fn missing_arguments_are_named_on_one_line() {
         "{err}"
     );
 }
+
+#[test]
+fn command_group_without_command_is_an_error() {
+    let env = TestEnv::new();
+    let err = env.fails(125, ["pod"]);
+    assert_eq!(err.trim(), "Error: missing command 'vaina pod COMMAND'");
+    let err = env.fails(125, ["network", "--log-level", "warn"]);
+    assert_eq!(err.trim(), "Error: missing command 'vaina network COMMAND'");
+}

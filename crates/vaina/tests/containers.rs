@@ -22,9 +22,7 @@ fn eventually(what: &str, mut f: impl FnMut() -> bool) {
 }
 
 fn state(env: &TestEnv, c: &str) -> String {
-    env.ok(["inspect", "--format", "{{.State.Status}}", c])
-        .trim()
-        .to_string()
+    env.ok_trim(["inspect", "--format", "{{.State.Status}}", c])
 }
 
 #[test]
@@ -66,19 +64,16 @@ fn detached_lifecycle_ps_logs_stop_rm() {
     require_root!();
     let env = TestEnv::new();
     let img = env.busybox_image();
-    let id = env
-        .ok([
-            "run",
-            "-d",
-            "--name",
-            "web",
-            img,
-            "sh",
-            "-c",
-            "echo hello; echo oops >&2; exec sleep 1000",
-        ])
-        .trim()
-        .to_string();
+    let id = env.ok_trim([
+        "run",
+        "-d",
+        "--name",
+        "web",
+        img,
+        "sh",
+        "-c",
+        "echo hello; echo oops >&2; exec sleep 1000",
+    ]);
     assert_eq!(id.len(), 64);
     assert_eq!(state(&env, "web"), "running");
     let ps = env.ok(["ps"]);
@@ -240,10 +235,7 @@ fn create_start_wait_init_restart_rename() {
     require_root!();
     let env = TestEnv::new();
     let img = env.busybox_image();
-    let id = env
-        .ok(["create", "--name", "w", img, "sh", "-c", "echo run; exit 5"])
-        .trim()
-        .to_string();
+    let id = env.ok_trim(["create", "--name", "w", img, "sh", "-c", "echo run; exit 5"]);
     assert_eq!(state(&env, "w"), "created");
     assert!(env.ok(["ps", "-a"]).contains("Created"));
     // start -a attaches and exits with the container's code.
@@ -309,10 +301,7 @@ fn pause_unpause_top_port() {
     require_root!();
     let env = TestEnv::new();
     let img = env.busybox_image();
-    let id = env
-        .ok(["run", "-d", "--name", "p", img, "sleep", "1000"])
-        .trim()
-        .to_string();
+    let id = env.ok_trim(["run", "-d", "--name", "p", img, "sleep", "1000"]);
     env.ok(["pause", "p"]);
     assert_eq!(state(&env, "p"), "paused");
     assert!(env.ok(["ps", "-a"]).contains("Paused"));
@@ -377,10 +366,7 @@ fn killed_monitor_is_reported_exited() {
     require_root!();
     let env = TestEnv::new();
     let img = env.busybox_image();
-    let id = env
-        .ok(["run", "-d", "--name", "m", img, "sleep", "1000"])
-        .trim()
-        .to_string();
+    let id = env.ok_trim(["run", "-d", "--name", "m", img, "sleep", "1000"]);
     let monitor = env
         .leaked_processes()
         .into_iter()
@@ -406,10 +392,7 @@ fn inspect_shape_and_types() {
     require_root!();
     let env = TestEnv::new();
     let img = env.busybox_image();
-    let id = env
-        .ok(["create", "--name", "i", "--label", "a=b", img, "echo", "x"])
-        .trim()
-        .to_string();
+    let id = env.ok_trim(["create", "--name", "i", "--label", "a=b", img, "echo", "x"]);
     let v: serde_json::Value = serde_json::from_str(&env.ok(["inspect", "i"])).unwrap();
     let c = &v[0];
     assert_eq!(c["Id"], id.as_str());
@@ -646,10 +629,7 @@ fn logs_follow_and_detached_rm() {
     assert_eq!(state(&env, "lf"), "exited");
     env.ok(["rm", "lf"]);
     // `run -d --rm`: the monitor removes the container when it exits.
-    let id = env
-        .ok(["run", "-d", "--rm", img, "true"])
-        .trim()
-        .to_string();
+    let id = env.ok_trim(["run", "-d", "--rm", img, "true"]);
     env.ok(["wait", "--ignore", &id]);
     eventually("removal", || env.ok(["ps", "-aq"]).is_empty());
     let err = env.fails(

@@ -8,9 +8,7 @@ mod common;
 use common::TestEnv;
 
 fn id_of(env: &TestEnv, name: &str) -> String {
-    env.ok(["inspect", "--format", "{{.Id}}", name])
-        .trim()
-        .to_string()
+    env.ok_trim(["inspect", "--format", "{{.Id}}", name])
 }
 
 #[test]

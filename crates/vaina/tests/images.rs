@@ -121,9 +121,7 @@ fn import_garbage_fails_cleanly() {
 }
 
 fn id_of(env: &TestEnv, name: &str) -> String {
-    env.ok(["image", "inspect", "--format", "{{.Id}}", name])
-        .trim()
-        .to_string()
+    env.ok_trim(["image", "inspect", "--format", "{{.Id}}", name])
 }
 
 #[test]

@@ -365,8 +365,7 @@ fn pull_then_images_and_push_back() {
     reg.push_oci(src.path(), "wh", "bb:1");
     let env = env_for(&reg.insecure_conf());
     let image = format!("{}/bb:1", reg.host);
-    let id = env.ok(["pull", "-q", &image]);
-    let id = id.trim();
+    let id = env.ok_trim(["pull", "-q", &image]);
     assert_eq!(id.len(), 64, "{id}");
     assert_eq!(
         images_list(&env),

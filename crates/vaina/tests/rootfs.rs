@@ -53,8 +53,7 @@ fn ps_and_inspect_show_no_image_and_rm_keeps_the_directory() {
     let env = TestEnv::new();
     let dir = rootfs_dir(&env);
     let d = dir.to_str().unwrap();
-    let id = env.ok(["create", "--name", "r1", "--rootfs", d, "true"]);
-    let id = id.trim();
+    let id = env.ok_trim(["create", "--name", "r1", "--rootfs", d, "true"]);
     let ps = env.ok(["ps", "-a", "--format", "{{.ID}}|{{.Image}}|{{.Command}}"]);
     assert_eq!(ps.trim(), format!("{}||true", &id[..12]));
     let js: serde_json::Value =

@@ -11,8 +11,7 @@ use common::TestEnv;
 fn create_ls_inspect_exists_rm() {
     let env = TestEnv::new();
     assert_eq!(env.ok(["volume", "create", "myvol"]), "myvol\n");
-    let anon = env.ok(["volume", "create"]);
-    let anon = anon.trim();
+    let anon = env.ok_trim(["volume", "create"]);
     assert_eq!(anon.len(), 64);
     assert!(anon.bytes().all(|b| b.is_ascii_hexdigit()));
     env.ok([
@@ -622,11 +621,8 @@ fn mount_backed_volume_stays_mounted_until_last_user_stops() {
         "sv",
     ]);
     let data = env.root.join("volumes/sv/_data");
-    let count = |env: &TestEnv| {
-        env.ok(["volume", "inspect", "--format", "{{.MountCount}}", "sv"])
-            .trim()
-            .to_string()
-    };
+    let count =
+        |env: &TestEnv| env.ok_trim(["volume", "inspect", "--format", "{{.MountCount}}", "sv"]);
     env.ok([
         "run", "-d", "--name", "u1", "-v", "sv:/s", img, "sleep", "300",
     ]);

@@ -68,24 +68,14 @@ impl Engine {
             return Err(not_found());
         };
         if let Some(d) = &r.digest {
-            let ds = d.to_string();
-            let mut st = conn
-                .prepare_cached(
-                    "SELECT m.image_id, n.name FROM image_manifests m
-                     JOIN image_names n ON n.image_id = m.image_id WHERE m.digest=?1",
-                )
-                .map_err(ImageError::from)?;
-            let rows: Vec<(String, String)> = st
-                .query_map([&ds], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(ImageError::from)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(ImageError::from)?;
-            for (id, name) in rows {
-                if repo_matches(&r, name_repository(&name)) {
-                    return Ok(id);
-                }
-            }
-            return Err(not_found());
+            return first_matching(
+                conn,
+                "SELECT m.image_id, n.name FROM image_manifests m
+                 JOIN image_names n ON n.image_id = m.image_id WHERE m.digest=?1",
+                &d.to_string(),
+                &r,
+            )?
+            .ok_or_else(not_found);
         }
         let r = r.with_default_tag();
         let tag = r.tag.clone().unwrap_or_default();
@@ -96,22 +86,14 @@ impl Engine {
             }
             // Any stored name whose path ends in /<path>:<tag>.
             let suffix = format!("%/{}:{}", r.path, tag);
-            let mut st = conn
-                .prepare_cached(
-                    "SELECT n.image_id, n.name FROM image_names n JOIN images i ON i.id=n.image_id
-                     WHERE n.name LIKE ?1 ESCAPE '\\' ORDER BY i.added_ns DESC",
-                )
-                .map_err(ImageError::from)?;
-            let like = suffix.replace('_', "\\_");
-            let rows: Vec<(String, String)> = st
-                .query_map([&like], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(ImageError::from)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(ImageError::from)?;
-            for (id, name) in rows {
-                if repo_matches(&r, name_repository(&name)) {
-                    return Ok(id);
-                }
+            if let Some(id) = first_matching(
+                conn,
+                "SELECT n.image_id, n.name FROM image_names n JOIN images i ON i.id=n.image_id
+                 WHERE n.name LIKE ?1 ESCAPE '\\' ORDER BY i.added_ns DESC",
+                &suffix.replace('_', "\\_"),
+                &r,
+            )? {
+                return Ok(id);
             }
         } else if let Some(id) = q(
             "SELECT image_id FROM image_names WHERE name=?1",
@@ -121,6 +103,26 @@ impl Engine {
         }
         Err(not_found())
     }
+}
+
+/// The image ID of the first `(image_id, name)` row of `sql` (one parameter, `arg`) whose
+/// name's repository is what `r` names.
+fn first_matching(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    arg: &str,
+    r: &Reference,
+) -> Result<Option<String>> {
+    let mut st = conn.prepare_cached(sql).map_err(ImageError::from)?;
+    let rows: Vec<(String, String)> = st
+        .query_map([arg], |row| Ok((row.get(0)?, row.get(1)?)))
+        .map_err(ImageError::from)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(ImageError::from)?;
+    Ok(rows
+        .into_iter()
+        .find(|(_, name)| repo_matches(r, name_repository(name)))
+        .map(|(id, _)| id))
 }
 
 /// Whether the stored repository `repo` (`domain/path`) is what `r` names: equal when `r` has a

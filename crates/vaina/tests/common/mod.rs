@@ -154,6 +154,15 @@ impl TestEnv {
         String::from_utf8(out.stdout).expect("utf-8 stdout")
     }
 
+    /// Runs and asserts exit 0; returns stdout without surrounding white space (an ID, a field).
+    pub fn ok_trim<I, S>(&self, args: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.ok(args).trim().to_string()
+    }
+
     /// Runs and asserts the exit code; returns stderr.
     pub fn fails<I, S>(&self, code: i32, args: I) -> String
     where
