@@ -295,3 +295,59 @@ fn preserve_fds_hands_descriptors_over() {
     assert!(err.contains("is not available"), "{err}");
     env.ok(["rm", "-f", "-t", "0", "c"]);
 }
+
+/// The PID of the exec monitor of session `sid`.
+fn exec_monitor_pid(sid: &str) -> i32 {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .find_map(|e| {
+            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            (cmd.contains(" monitor ") && cmd.contains(&format!("--exec {sid}"))).then_some(pid)
+        })
+        .expect("the session's monitor runs")
+}
+
+/// Whether process `pid` has exited with all its threads (gone, or a zombie not yet reaped
+/// whose other threads, sharing its descriptors, are gone too).
+fn exited(pid: i32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return true;
+    };
+    stat[stat.rfind(')').unwrap() + 2..].starts_with('Z')
+        && std::fs::read_dir(format!("/proc/{pid}/task")).map_or(true, |d| d.count() <= 1)
+}
+
+#[test]
+fn a_session_whose_monitor_was_killed_is_exited() {
+    require_root!();
+    let env = TestEnv::new();
+    running(&env, "c");
+    let sid = env.ok(["exec", "-d", "c", "sleep", "999"]);
+    let sid = sid.trim();
+    let err = env.fails(125, ["container", "cleanup", "--exec", sid, "c"]);
+    assert!(err.contains("as it is running"), "{err}");
+    let pid = exec_monitor_pid(sid);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !exited(pid) {
+        assert!(Instant::now() < deadline, "monitor {pid} survived SIGKILL");
+        std::thread::yield_now();
+    }
+    // Still listed, now exited: its orphaned process was killed, and cleanup forgets it.
+    let ids = exec_ids(&env, "c");
+    let top = env.ok(["top", "c", "args"]);
+    let cleanup = env.run(["container", "cleanup", "--exec", sid, "c"]);
+    let after = exec_ids(&env, "c");
+    env.ok(["rm", "-f", "-t", "0", "c"]);
+    assert_eq!(ids, [sid.to_string()]);
+    assert!(!top.lines().any(|l| l.trim() == "sleep 999"), "{top}");
+    assert!(cleanup.status.success(), "{cleanup:?}");
+    assert!(after.is_empty(), "{after:?}");
+}

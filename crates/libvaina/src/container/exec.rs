@@ -11,6 +11,10 @@
 //! - `-d` and `-t` sessions get a detached exec monitor ([`crate::monitor::exec`]), which runs
 //!   `runtime exec --detach` (with a console socket for `-t`), reaps the process as a child
 //!   subreaper and serves the session's attach socket, so detach keys leave it running.
+//!
+//! Every monitor (the CLI in the foreground, or the exec monitor) holds the session's lock
+//! ([`monitor_lock`]) while it runs; a session recorded running with a free lock lost its
+//! monitor and is recorded exited when sessions are listed.
 
 use super::record::ContainerState;
 use super::rootfs::ContainerPaths;
@@ -95,6 +99,47 @@ pub struct ExecSession {
     pub exit_code: Option<i32>,
     #[serde(default)]
     pub preserve_fds: u32,
+    /// The process's start time (`/proc/PID/stat` field 22; 0 when unknown), to tell it from
+    /// a later process with the same PID.
+    #[serde(default)]
+    pub start_time: u64,
+}
+
+/// The start time of process `pid` (clock ticks since boot), if it exists.
+pub fn process_start_time(pid: i64) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command (field 2) may hold spaces and parentheses: count from its closing one.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split(' ').nth(19)?.parse().ok()
+}
+
+/// Fixes a session recorded running whose monitor died (killed): its process, if it still
+/// runs, is killed (137), else its code is unknown (-1), as the container monitor's death is
+/// handled ([`Engine::reconcile`]).
+fn reconcile_session(paths: &ContainerPaths, s: &mut ExecSession) {
+    if !s.running || super::lifecycle::lock_held(&monitor_lock(paths, &s.id)) {
+        return;
+    }
+    // The monitor may have recorded the exit between our read and the lock check.
+    match read_session(paths, &s.id) {
+        Some(fresh) if !fresh.running => {
+            *s = fresh;
+            return;
+        }
+        None => return,
+        Some(_) => {}
+    }
+    let alive = s.pid > 0 && s.start_time != 0 && process_start_time(s.pid) == Some(s.start_time);
+    if alive {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(s.pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    s.running = false;
+    s.exit_code = Some(if alive { 137 } else { -1 });
+    let _ = write_session(paths, s);
+    let _ = std::fs::remove_file(session_socket(paths, &s.id));
 }
 
 /// Where a container's exec sessions are recorded.
@@ -158,7 +203,8 @@ pub fn list_sessions(paths: &ContainerPaths) -> Vec<ExecSession> {
             // Birth time where the filesystem has it (tmpfs does), else the last change.
             let m = e.metadata().ok()?;
             let t = m.created().or_else(|_| m.modified()).ok()?;
-            let s = serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
+            let mut s = serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
+            reconcile_session(paths, &mut s);
             Some((t, s))
         })
         .collect();
@@ -377,6 +423,8 @@ impl Engine {
                 return Err(e.into());
             }
         };
+        // This process is the session's monitor: held for its life, like a detached one's.
+        let _lock = crate::store::lock::FileLock::try_exclusive(&monitor_lock(&prep.paths, &sid));
         update_session(&prep.paths, &sid, |s| {
             s.running = true;
             s.pid = i64::from(child.id());

@@ -19,7 +19,12 @@ use std::time::Duration;
 
 /// Whether the monitor holding `paths`' lock is alive (the lock file exists and is locked).
 pub fn monitor_alive(paths: &ContainerPaths) -> bool {
-    let Ok(f) = std::fs::File::open(paths.monitor_lock()) else {
+    lock_held(&paths.monitor_lock())
+}
+
+/// Whether some process holds a lock on the file at `path` (false when there is no file).
+pub fn lock_held(path: &std::path::Path) -> bool {
+    let Ok(f) = std::fs::File::open(path) else {
         return false;
     };
     match Flock::lock(f, FlockArg::LockSharedNonblock) {

@@ -174,8 +174,10 @@ fn supervise(
         .parse()
         .map_err(|_| ContainerError::Monitor(format!("bad pid file {}", pid_file.display())))?;
     let _ = std::fs::remove_file(&pid_file);
+    let start_time = exec::process_start_time(pid).unwrap_or(0);
     exec::update_session(paths, session, |s| {
         s.pid = pid;
+        s.start_time = start_time;
         s.running = true;
     });
     report(
