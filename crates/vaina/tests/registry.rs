@@ -147,9 +147,7 @@ fn pull_registry_errors() {
     );
     // 401 from a TLS registry without credentials.
     let tls = Registry::start_tls("alice", "s3cret");
-    let src = tempfile::tempdir().unwrap();
-    fixtures::write_oci_image(src.path(), "one", &ImageSpec::busybox());
-    tls.push_oci(src.path(), "one", "bb:1");
+    tls.push_image(&ImageSpec::busybox(), "bb:1");
     let cert_dir = format!("--cert-dir={}", tls.cert_dir.as_ref().unwrap().display());
     assert_pull_fails(
         &env,
@@ -356,13 +354,10 @@ fn pull_progress_lines_like_podman() {
 fn pull_then_images_and_push_back() {
     require_programs!("docker-registry", "skopeo");
     let reg = Registry::start();
-    let src = tempfile::tempdir().unwrap();
-    fixtures::write_oci_image(
-        src.path(),
-        "wh",
+    reg.push_image(
         &ImageSpec::busybox_with_whiteouts(Compression::Gzip),
+        "bb:1",
     );
-    reg.push_oci(src.path(), "wh", "bb:1");
     let env = env_for(&reg.insecure_conf());
     let image = format!("{}/bb:1", reg.host);
     let id = env.ok_trim(["pull", "-q", &image]);
@@ -624,13 +619,10 @@ fn pull_platform_flags() {
 fn concurrent_pulls_of_one_image() {
     require_programs!("docker-registry", "skopeo");
     let reg = Registry::start();
-    let src = tempfile::tempdir().unwrap();
-    fixtures::write_oci_image(
-        src.path(),
-        "wh",
+    reg.push_image(
         &ImageSpec::busybox_with_whiteouts(Compression::Zstd),
+        "bb:1",
     );
-    reg.push_oci(src.path(), "wh", "bb:1");
     let env = env_for(&reg.insecure_conf());
     let image = format!("{}/bb:1", reg.host);
     let children: Vec<_> = (0..3)

@@ -7,6 +7,14 @@ mod common;
 
 use common::TestEnv;
 
+/// `volume create -o type=tmpfs -o device=tmpfs <extra...> <name>`: a mount-backed volume.
+fn tmpfs_volume(env: &TestEnv, extra: &[&str], name: &str) {
+    let mut args = vec!["volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs"];
+    args.extend_from_slice(extra);
+    args.push(name);
+    env.ok(args);
+}
+
 #[test]
 fn create_ls_inspect_exists_rm() {
     let env = TestEnv::new();
@@ -14,19 +22,7 @@ fn create_ls_inspect_exists_rm() {
     let anon = env.ok_trim(["volume", "create"]);
     assert_eq!(anon.len(), 64);
     assert!(anon.bytes().all(|b| b.is_ascii_hexdigit()));
-    env.ok([
-        "volume",
-        "create",
-        "--label",
-        "a=b",
-        "-o",
-        "type=tmpfs",
-        "-o",
-        "device=tmpfs",
-        "-o",
-        "o=nodev",
-        "tv",
-    ]);
+    tmpfs_volume(&env, &["--label", "a=b", "-o", "o=nodev"], "tv");
     let ls = env.ok(["volume", "ls"]);
     let lines: Vec<&str> = ls.lines().collect();
     assert_eq!(lines[0], "DRIVER      VOLUME NAME");
@@ -444,17 +440,7 @@ fn mount_backed_volume_is_mounted_while_used() {
     require_root!();
     let env = TestEnv::new();
     let img = env.busybox_image();
-    env.ok([
-        "volume",
-        "create",
-        "-o",
-        "type=tmpfs",
-        "-o",
-        "device=tmpfs",
-        "-o",
-        "o=size=2m",
-        "tv",
-    ]);
+    tmpfs_volume(&env, &["-o", "o=size=2m"], "tv");
     let out = env.ok([
         "run",
         "--rm",
@@ -611,15 +597,7 @@ fn mount_backed_volume_stays_mounted_until_last_user_stops() {
     require_root!();
     let env = TestEnv::new();
     let img = env.busybox_image();
-    env.ok([
-        "volume",
-        "create",
-        "-o",
-        "type=tmpfs",
-        "-o",
-        "device=tmpfs",
-        "sv",
-    ]);
+    tmpfs_volume(&env, &[], "sv");
     let data = env.root.join("volumes/sv/_data");
     let count =
         |env: &TestEnv| env.ok_trim(["volume", "inspect", "--format", "{{.MountCount}}", "sv"]);

@@ -231,6 +231,13 @@ impl Registry {
         );
     }
 
+    /// Writes `spec` to a temporary OCI layout and copies it to `name` (`repo:tag`) here.
+    pub fn push_image(&self, spec: &super::fixtures::ImageSpec, name: &str) {
+        let src = tempfile::tempdir().unwrap();
+        super::fixtures::write_oci_image(src.path(), "img", spec);
+        self.push_oci(src.path(), "img", name);
+    }
+
     /// A registries.conf marking this registry insecure (plain HTTP allowed).
     pub fn insecure_conf(&self) -> String {
         format!(
