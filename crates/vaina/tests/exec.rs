@@ -385,7 +385,7 @@ fn a_foreground_session_whose_caller_was_killed_is_exited() {
     let top = env.ok(["top", "c", "args"]);
     let cleanup = env.run(["container", "cleanup", "--exec", &sid, "c"]);
     env.ok(["rm", "-f", "-t", "0", "c"]);
-    assert_eq!(ids, [sid.clone()]);
+    assert_eq!(ids, std::slice::from_ref(&sid));
     assert!(!top.lines().any(|l| l.trim() == "sleep 998"), "{top}");
     assert!(cleanup.status.success(), "{cleanup:?}");
 }
