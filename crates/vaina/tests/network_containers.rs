@@ -462,6 +462,22 @@ fn connect_and_disconnect_a_running_container() {
         "vct7br",
         "vct7",
     ]);
+    // Two networks at once (`--network` twice): eth0 and eth1.
+    let out = t.env.ok([
+        "run",
+        "--rm",
+        "--network",
+        &t.name,
+        "--network",
+        "vct7",
+        img,
+        "ip",
+        "-o",
+        "-4",
+        "addr",
+    ]);
+    assert!(out.contains("eth0") && out.contains("10.232.5."), "{out}");
+    assert!(out.contains("eth1") && out.contains("10.232.7."), "{out}");
     let id = t.run_d(&["--name", "c", "--network", &t.name, img, "sleep", "60"]);
     t.env
         .ok(["network", "connect", "--alias", "second", "vct7", "c"]);

@@ -98,7 +98,7 @@ pub struct CreateFlags {
     pub uts: Option<String>,
     /// Connect a container to a network
     #[arg(long, alias = "net", value_name = "NETWORK")]
-    pub network: Option<String>,
+    pub network: Vec<String>,
     /// Run container in an existing pod (`new:NAME` creates the pod first)
     #[arg(long, value_name = "POD")]
     pub pod: Option<String>,
@@ -350,7 +350,7 @@ impl CreateFlags {
             ipc: parse::ipc_namespace(self.ipc.as_deref().unwrap_or(""))?,
             uts: parse::namespace(self.uts.as_deref().unwrap_or(""))?,
             net: parse::network(
-                self.network
+                self.network_value()?
                     .as_deref()
                     .or(defaults.netns.as_deref())
                     .unwrap_or(""),
@@ -359,7 +359,7 @@ impl CreateFlags {
         self.network_options(&mut o)?;
         o.network.no_hosts |= defaults.no_hosts;
         o.pod = self.pod.clone();
-        o.network_set = self.network.is_some();
+        o.network_set = !self.network.is_empty();
         o.publish_set = !self.publish.is_empty() || self.publish_all;
         if o.hostname.is_some() && o.namespaces.uts == NamespaceMode::Host {
             anyhow::bail!("invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration");
@@ -409,11 +409,31 @@ impl CreateFlags {
         Ok(o)
     }
 
+    /// `--network`, given once, or several times with network names only (as Podman).
+    fn network_value(&self) -> anyhow::Result<Option<String>> {
+        match self.network.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.clone())),
+            many => {
+                for v in many {
+                    if matches!(
+                        v.as_str(),
+                        "" | "none" | "host" | "private" | "bridge" | "default"
+                    ) || v.contains(':')
+                    {
+                        anyhow::bail!("can only set extra network names, selected mode {v} conflicts with bridge: invalid argument");
+                    }
+                }
+                Ok(Some(many.join(",")))
+            }
+        }
+    }
+
     /// The network flags (`--network` names, `-p`, `--ip`, `--dns`, `--add-host`, ...).
     fn network_options(&self, o: &mut CreateOptions) -> anyhow::Result<()> {
         use libvaina::container::net;
         let n = &mut o.network;
-        if let Some(v) = &self.network {
+        if let Some(v) = &self.network_value()? {
             let mode_word = matches!(
                 v.as_str(),
                 "" | "none" | "host" | "private" | "bridge" | "default"

@@ -161,6 +161,17 @@ impl Engine {
             M::Container(_) => format!("container:{}", joined.unwrap_or_default()),
             M::Path(p) => format!("ns:{}", p.display()),
         };
+        let mut mode = mode;
+        if mode == "bridge" && self.mode == crate::config::Mode::Rootless {
+            // Rootless user-mode networking (slirp4netns, pasta) is not done: loopback only,
+            // as before networking existed, unless networks or ports are asked for.
+            if !o.networks.is_empty() || !o.publish.is_empty() {
+                return Err(invalid(
+                    "rootless containers cannot join bridge networks or publish ports yet",
+                ));
+            }
+            mode = "none".to_string();
+        }
         let bridge = mode == "bridge";
         if !bridge {
             if !o.static_ips.is_empty() {
