@@ -32,8 +32,7 @@ fn changed_container(env: &TestEnv, name: &str) {
 #[test]
 fn mount_prints_rootfs_and_unmount_removes_it() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok(["create", "--name", "m1", img, "true"]);
     let p = env.ok(["mount", "m1"]).trim().to_string();
     assert!(is_mounted(&p), "{p} not mounted");
@@ -54,8 +53,7 @@ fn mount_prints_rootfs_and_unmount_removes_it() {
 #[test]
 fn unmount_of_running_container_keeps_its_rootfs() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok(["run", "-d", "--name", "r1", img, "sleep", "1000"]);
     let p = env.ok(["mount", "r1"]).trim().to_string();
     env.ok(["unmount", "r1"]);
@@ -111,8 +109,7 @@ fn diff_lists_added_changed_deleted() {
 #[test]
 fn diff_of_image_lists_its_top_layer() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     let out = env.ok(["diff", img]);
     assert!(out.contains("A /bin/busybox\n"), "{out}");
     assert!(out.contains("A /etc/passwd\n"), "{out}");
@@ -413,8 +410,7 @@ fn cp_with_a_symlink_swapped_during_the_copy_stays_inside() {
 #[test]
 fn cp_bad_inputs() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok(["create", "--name", "c1", img, "true"]);
     let f = env.dir.path().join("f");
     std::fs::write(&f, "x").unwrap();
@@ -444,8 +440,7 @@ fn cp_bad_inputs() {
 #[test]
 fn commit_makes_an_image_that_runs_with_the_change() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok(["run", "-d", "--name", "k1", img, "sleep", "1000"]);
     env.ok([
         "exec",

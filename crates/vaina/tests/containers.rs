@@ -28,8 +28,7 @@ fn state(env: &TestEnv, c: &str) -> String {
 #[test]
 fn run_rm_propagates_exit_code_and_leaves_nothing() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     let out = env.run([
         "run",
         "--rm",
@@ -62,8 +61,7 @@ fn run_rm_propagates_exit_code_and_leaves_nothing() {
 #[test]
 fn detached_lifecycle_ps_logs_stop_rm() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     let id = env.ok_trim([
         "run",
         "-d",
@@ -167,8 +165,7 @@ fn detached_lifecycle_ps_logs_stop_rm() {
 #[test]
 fn exit_codes_126_127() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     let err = env.fails(127, ["run", "--rm", img, "nosuchcommand"]);
     assert!(err.contains("executable file not found"), "{err}");
     let err = env.fails(126, ["run", "--rm", img, "/etc/passwd"]);
@@ -195,8 +192,7 @@ fn exit_codes_126_127() {
 #[test]
 fn bad_inputs_leave_the_store_unchanged() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok(["create", "--name", "taken", img]);
     let before = env.store_snapshot();
     let err = env.fails(125, ["run", "--rm", "--pull=never", "nosuchimage", "true"]);
@@ -233,8 +229,7 @@ fn bad_inputs_leave_the_store_unchanged() {
 #[test]
 fn create_start_wait_init_restart_rename() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     let id = env.ok_trim(["create", "--name", "w", img, "sh", "-c", "echo run; exit 5"]);
     assert_eq!(state(&env, "w"), "created");
     assert!(env.ok(["ps", "-a"]).contains("Created"));
@@ -268,8 +263,7 @@ fn create_start_wait_init_restart_rename() {
 #[test]
 fn restart_policy_on_failure() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok([
         "run",
         "-d",
@@ -299,8 +293,7 @@ fn restart_policy_on_failure() {
 #[test]
 fn pause_unpause_top_port() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     let id = env.ok_trim(["run", "-d", "--name", "p", img, "sleep", "1000"]);
     env.ok(["pause", "p"]);
     assert_eq!(state(&env, "p"), "paused");
@@ -364,8 +357,7 @@ fn pause_unpause_top_port() {
 #[test]
 fn killed_monitor_is_reported_exited() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     let id = env.ok_trim(["run", "-d", "--name", "m", img, "sleep", "1000"]);
     let monitor = env
         .leaked_processes()
@@ -390,8 +382,7 @@ fn killed_monitor_is_reported_exited() {
 #[test]
 fn inspect_shape_and_types() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     let id = env.ok_trim(["create", "--name", "i", "--label", "a=b", img, "echo", "x"]);
     let v: serde_json::Value = serde_json::from_str(&env.ok(["inspect", "i"])).unwrap();
     let c = &v[0];
@@ -432,8 +423,7 @@ fn inspect_shape_and_types() {
 #[test]
 fn log_drivers_json_file_and_none() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok([
         "run",
         "--name",
@@ -537,8 +527,7 @@ mod pty {
     #[test]
     fn run_it_through_a_pty_and_detach() {
         require_root!();
-        let env = TestEnv::new();
-        let img = env.busybox_image();
+        let (env, img) = TestEnv::with_busybox();
         let mut p = OnPty::spawn(&env, &["run", "-it", "--name", "tty", img, "sh"]);
         p.send(b"tty; echo sum-$((40+2))\n");
         p.expect("sum-42");
@@ -560,8 +549,7 @@ mod pty {
     #[test]
     fn run_i_forwards_stdin_without_tty() {
         require_root!();
-        let env = TestEnv::new();
-        let img = env.busybox_image();
+        let (env, img) = TestEnv::with_busybox();
         let mut c = env
             .cmd(["run", "-i", "--rm", img, "sh", "-c", "read x; echo got-$x"])
             .stdin(Stdio::piped())
@@ -578,8 +566,7 @@ mod pty {
 #[test]
 fn foreground_run_proxies_signals() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     let mut c = env
         .cmd([
             "run",
@@ -611,8 +598,7 @@ fn foreground_run_proxies_signals() {
 #[test]
 fn logs_follow_and_detached_rm() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok([
         "run",
         "-d",

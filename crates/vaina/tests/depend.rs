@@ -14,8 +14,7 @@ fn id_of(env: &TestEnv, name: &str) -> String {
 #[test]
 fn rm_refuses_dependencies_and_depend_removes_dependents_first() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok(["run", "-d", "--name", "a", img, "sleep", "1000"]);
     env.ok([
         "run",
@@ -70,8 +69,7 @@ fn rm_refuses_dependencies_and_depend_removes_dependents_first() {
 #[test]
 fn rm_depend_of_a_leaf_removes_only_it() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok(["run", "-d", "--name", "a", img, "sleep", "1000"]);
     env.ok(["create", "--name", "b", "--ipc", "container:a", img, "true"]);
     let b = id_of(&env, "b");
@@ -84,8 +82,7 @@ fn rm_depend_of_a_leaf_removes_only_it() {
 #[test]
 fn ps_filter_health() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok(["create", "--name", "x", img, "true"]);
     let names = |v: &str| env.ok(["ps", "-a", "--filter", v, "--format", "{{.Names}}"]);
     assert_eq!(names("health=none").trim(), "x");

@@ -13,8 +13,7 @@ fn with_stdin(env: &TestEnv, args: &[&str], input: &str) -> std::process::Output
 #[test]
 fn df_matches_images_and_containers() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok(["create", "--name", "a", img, "true"]);
     env.ok(["run", "--name", "b", img, "sh", "-c", "echo 12345 > /data"]);
     let out = env.ok(["system", "df"]);
@@ -49,8 +48,7 @@ fn df_matches_images_and_containers() {
 #[test]
 fn prune_asks_and_removes_stopped_containers_and_unused_images() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok(["create", "--name", "stopped", img, "true"]);
     let out = with_stdin(&env, &["system", "prune"], "n\n");
     assert!(out.status.success());
@@ -78,8 +76,7 @@ fn prune_asks_and_removes_stopped_containers_and_unused_images() {
 #[test]
 fn reset_removes_everything_and_leaves_no_mounts() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok(["run", "-d", "--name", "live", img, "sleep", "1000"]);
     env.ok(["create", "--name", "idle", img, "true"]);
     env.ok(["mount", "idle"]);

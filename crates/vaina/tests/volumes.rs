@@ -201,8 +201,7 @@ fn volume_names(env: &TestEnv) -> Vec<String> {
 #[test]
 fn named_volume_data_survives_and_is_shared() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok([
         "run",
         "--rm",
@@ -246,8 +245,7 @@ fn named_volume_data_survives_and_is_shared() {
 #[test]
 fn copy_up_fills_a_new_volume_once() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok(["create", "--name", "c1", "-v", "cu:/etc", img, "true"]);
     let data = env.root.join("volumes/cu/_data");
     assert!(
@@ -278,8 +276,7 @@ fn copy_up_fills_a_new_volume_once() {
 #[test]
 fn anonymous_volumes_go_with_rm_v_and_run_rm() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok(["create", "--name", "a1", "-v", "/anon", img, "true"]);
     let vols = volume_names(&env);
     assert_eq!(vols.len(), 1);
@@ -322,8 +319,7 @@ fn anonymous_volumes_go_with_rm_v_and_run_rm() {
 #[test]
 fn volume_rm_force_removes_users() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok(["volume", "create", "v"]);
     env.ok(["create", "--name", "user", "-v", "v:/v", img, "true"]);
     assert_eq!(
@@ -338,8 +334,7 @@ fn volume_rm_force_removes_users() {
 #[test]
 fn binds_tmpfs_and_read_only() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     let host = env.dir.path().join("host");
     std::fs::create_dir_all(&host).unwrap();
     std::fs::write(host.join("in"), "from host\n").unwrap();
@@ -399,8 +394,7 @@ fn binds_tmpfs_and_read_only() {
 #[test]
 fn volumes_from_shares_volumes_and_binds() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     let host = env.dir.path().join("host");
     std::fs::create_dir_all(&host).unwrap();
     let bind = format!("{}:/h", host.display());
@@ -438,8 +432,7 @@ fn volumes_from_shares_volumes_and_binds() {
 #[test]
 fn mount_backed_volume_is_mounted_while_used() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     tmpfs_volume(&env, &["-o", "o=size=2m"], "tv");
     let out = env.ok([
         "run",
@@ -463,8 +456,7 @@ fn mount_backed_volume_is_mounted_while_used() {
 #[test]
 fn bad_mount_inputs_leave_store_unchanged() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     // One container first, so the store's own directories exist before the snapshot.
     env.ok(["run", "--rm", img, "true"]);
     let before = env.store_snapshot();
@@ -541,8 +533,7 @@ fn image_volumes_are_anonymous_and_filled() {
 #[test]
 fn volume_rm_force_stops_running_users_and_u_chowns() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     env.ok([
         "run",
         "-d",
@@ -568,8 +559,7 @@ fn volume_rm_force_stops_running_users_and_u_chowns() {
 #[test]
 fn concurrent_first_use_creates_one_volume() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     let codes: Vec<Option<i32>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
             .map(|i| {
@@ -595,8 +585,7 @@ fn concurrent_first_use_creates_one_volume() {
 #[test]
 fn mount_backed_volume_stays_mounted_until_last_user_stops() {
     require_root!();
-    let env = TestEnv::new();
-    let img = env.busybox_image();
+    let (env, img) = TestEnv::with_busybox();
     tmpfs_volume(&env, &[], "sv");
     let data = env.root.join("volumes/sv/_data");
     let count =

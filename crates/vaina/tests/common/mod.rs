@@ -395,6 +395,13 @@ pub fn make_busybox_tar(tar_path: &Path) {
 }
 
 impl TestEnv {
+    /// A new environment with the busybox image imported; returns it and the image's name.
+    pub fn with_busybox() -> (TestEnv, &'static str) {
+        let env = TestEnv::new();
+        let img = env.busybox_image();
+        (env, img)
+    }
+
     /// Imports a busybox image as `localhost/bb:latest` (CMD /bin/sh) and returns that name.
     pub fn busybox_image(&self) -> &'static str {
         let tar = self.dir.path().join("bb.tar");
