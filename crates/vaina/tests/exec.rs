@@ -351,3 +351,41 @@ fn a_session_whose_monitor_was_killed_is_exited() {
     assert!(cleanup.status.success(), "{cleanup:?}");
     assert!(after.is_empty(), "{after:?}");
 }
+
+#[test]
+fn a_foreground_session_whose_caller_was_killed_is_exited() {
+    require_root!();
+    let env = TestEnv::new();
+    running(&env, "c");
+    let cid = env.ok(["inspect", "--format", "{{.Id}}", "c"]);
+    let mut caller = env
+        .cmd(["exec", "c", "sleep", "998"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The caller is the session's monitor; the runtime writes the process's PID once it runs.
+    let exec_dir = env.runroot.join("containers").join(cid.trim()).join("exec");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let sid = loop {
+        let pid_file = std::fs::read_dir(&exec_dir).ok().and_then(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .find(|n| n.len() == 68 && n.ends_with(".pid"))
+        });
+        if let Some(n) = pid_file {
+            break n.trim_end_matches(".pid").to_string();
+        }
+        assert!(Instant::now() < deadline, "the exec never started");
+        std::thread::yield_now();
+    };
+    caller.kill().unwrap();
+    caller.wait().unwrap();
+    let ids = exec_ids(&env, "c");
+    let top = env.ok(["top", "c", "args"]);
+    let cleanup = env.run(["container", "cleanup", "--exec", &sid, "c"]);
+    env.ok(["rm", "-f", "-t", "0", "c"]);
+    assert_eq!(ids, std::slice::from_ref(&sid));
+    assert!(!top.lines().any(|l| l.trim() == "sleep 998"), "{top}");
+    assert!(cleanup.status.success(), "{cleanup:?}");
+}

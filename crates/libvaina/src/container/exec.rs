@@ -113,6 +113,29 @@ pub fn process_start_time(pid: i64) -> Option<u64> {
     rest.split(' ').nth(19)?.parse().ok()
 }
 
+/// The process of a session whose monitor died, if it still runs. An exec monitor recorded
+/// its PID and start time; a foreground session recorded the runtime's PID, and the runtime
+/// wrote the process's to `<session>.pid`: that PID counts while it is in the container's
+/// PID namespace.
+fn leftover_process(paths: &ContainerPaths, s: &ExecSession) -> Option<i32> {
+    if s.start_time != 0 {
+        return (s.pid > 0 && process_start_time(s.pid) == Some(s.start_time))
+            .then_some(s.pid as i32);
+    }
+    let read_pid = |p: PathBuf| -> Option<i32> {
+        std::fs::read_to_string(p)
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+    };
+    let pid = read_pid(sessions_dir(paths).join(format!("{}.pid", s.id)))?;
+    let init = read_pid(paths.pid_file())?;
+    let ns = |p: i32| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+    (pid != init && ns(pid).is_some() && ns(pid) == ns(init)).then_some(pid)
+}
+
 /// Fixes a session recorded running whose monitor died (killed): its process, if it still
 /// runs, is killed (137), else its code is unknown (-1), as the container monitor's death is
 /// handled ([`Engine::reconcile`]).
@@ -129,10 +152,11 @@ fn reconcile_session(paths: &ContainerPaths, s: &mut ExecSession) {
         None => return,
         Some(_) => {}
     }
-    let alive = s.pid > 0 && s.start_time != 0 && process_start_time(s.pid) == Some(s.start_time);
-    if alive {
+    let leftover = leftover_process(paths, s);
+    let alive = leftover.is_some();
+    if let Some(pid) = leftover {
         let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(s.pid as i32),
+            nix::unistd::Pid::from_raw(pid),
             nix::sys::signal::Signal::SIGKILL,
         );
     }
@@ -398,11 +422,13 @@ impl Engine {
         let sid = prep.session.id.clone();
         let rt = prep.runtime();
         let pfile = process_file(&prep.paths, &sid);
+        // The process's PID, for whoever finds this session without its monitor (killed).
+        let pid_file = sessions_dir(&prep.paths).join(format!("{sid}.pid"));
         let mut c = rt.exec_command(
             &prep.session.container_id,
             &pfile,
             false,
-            None,
+            Some(&pid_file),
             None,
             opts.preserve_fds,
         );
@@ -439,6 +465,7 @@ impl Engine {
         }
         let logged = rt.last_logged_error();
         prep.remove_files();
+        let _ = std::fs::remove_file(&pid_file);
         let status = status.map_err(|source| RuntimeError::Spawn {
             path: rt.path.clone(),
             source,

@@ -2,7 +2,7 @@
 //! layer it produced (entries marked `empty_layer` made none).
 
 use super::manifest::parse_time_ns;
-use super::{ImageError, ImageRecord};
+use super::{query_column, ImageRecord};
 use crate::{Engine, Result};
 use serde_json::Value;
 
@@ -26,20 +26,12 @@ impl Engine {
     pub fn image_history(&self, image: &ImageRecord) -> Result<Vec<HistoryItem>> {
         let cfg = self.image_config_json(&image.id)?;
         let conn = self.db()?.conn();
-        let sizes: Vec<i64> = {
-            let mut st = conn
-                .prepare_cached(
-                    "SELECT l.size FROM image_layers il JOIN layers l ON l.chain_id=il.chain_id
-                     WHERE il.image_id=?1 ORDER BY il.position",
-                )
-                .map_err(ImageError::from)?;
-            let v = st
-                .query_map([&image.id], |r| r.get(0))
-                .map_err(ImageError::from)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(ImageError::from)?;
-            v
-        };
+        let sizes: Vec<i64> = query_column(
+            conn,
+            "SELECT l.size FROM image_layers il JOIN layers l ON l.chain_id=il.chain_id
+             WHERE il.image_id=?1 ORDER BY il.position",
+            [&image.id],
+        )?;
         let entries: Vec<Value> = cfg
             .get("history")
             .and_then(Value::as_array)

@@ -2,9 +2,8 @@
 //! manifest and the config blob.
 
 use super::list::repo_digests;
-use super::manifest::{Manifest, CONFIG_CAP, MANIFEST_CAP};
-use super::{ImageError, ImageRecord};
-use crate::digest::Digest;
+use super::manifest::{Manifest, MANIFEST_CAP};
+use super::{query_column, ImageError, ImageRecord};
 use crate::{Engine, Result};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -91,19 +90,7 @@ const CONFIG_KEYS: &[&str] = &[
 impl Engine {
     /// The image's config document as stored (JSON).
     pub fn image_config_json(&self, id: &str) -> Result<Value> {
-        let digest =
-            Digest::from_sha256_hex(id).map_err(|_| ImageError::NotFound(id.to_string()))?;
-        let bytes = self
-            .blobs()?
-            .read_blob(&digest, CONFIG_CAP)
-            .map_err(ImageError::from)?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            ImageError::Config {
-                digest: digest.to_string(),
-                reason: e.to_string(),
-            }
-            .into()
-        })
+        self.read_image_config(id)
     }
 
     /// The inspect document of an image.
@@ -122,19 +109,11 @@ impl Engine {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .map_err(ImageError::from)?;
-        let digests: Vec<String> = {
-            let mut st = conn
-                .prepare_cached(
-                    "SELECT digest FROM image_manifests WHERE image_id=?1 ORDER BY rowid",
-                )
-                .map_err(ImageError::from)?;
-            let v = st
-                .query_map([&image.id], |r| r.get(0))
-                .map_err(ImageError::from)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(ImageError::from)?;
-            v
-        };
+        let digests: Vec<String> = query_column(
+            conn,
+            "SELECT digest FROM image_manifests WHERE image_id=?1 ORDER BY rowid",
+            [&image.id],
+        )?;
         let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_string();
         let inner = cfg.get("config").and_then(Value::as_object);
         let mut config = Map::new();

@@ -30,25 +30,8 @@ pub struct UnpackedLayer {
     pub size: u64,
 }
 
-/// The compression of a stream, from its first bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
-    None,
-    Gzip,
-    Zstd,
-}
-
-impl Compression {
-    pub fn sniff(head: &[u8]) -> Compression {
-        if head.starts_with(&[0x1f, 0x8b]) {
-            Compression::Gzip
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            Compression::Zstd
-        } else {
-            Compression::None
-        }
-    }
-}
+/// The compression of a stream ([`Compression::sniff`] tells it from its first bytes).
+pub use crate::registry::manifest::Compression;
 
 /// Wraps `r` in the decompressor its magic bytes call for.
 pub fn decompressed<'a, R: Read + 'a>(r: R) -> io::Result<Box<dyn Read + 'a>> {

@@ -3,7 +3,7 @@
 //! name is tried as `localhost/<name>` and then against stored names ending in `/<name>`;
 //! `name@digest` and a bare digest match the manifests an image was stored from).
 
-use super::{name_repository, ImageError};
+use super::{name_repository, query_column, ImageError};
 use crate::reference::Reference;
 use crate::{Engine, Result};
 use rusqlite::OptionalExtension;
@@ -45,14 +45,11 @@ impl Engine {
             return Ok(id);
         }
         if is_hex(bare) {
-            let mut st = conn
-                .prepare_cached("SELECT id FROM images WHERE id >= ?1 AND id < ?1 || 'g' LIMIT 2")
-                .map_err(ImageError::from)?;
-            let ids: Vec<String> = st
-                .query_map([bare], |r| r.get(0))
-                .map_err(ImageError::from)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(ImageError::from)?;
+            let ids: Vec<String> = query_column(
+                conn,
+                "SELECT id FROM images WHERE id >= ?1 AND id < ?1 || 'g' LIMIT 2",
+                [bare],
+            )?;
             match ids.len() {
                 1 => return Ok(ids[0].clone()),
                 0 => {}

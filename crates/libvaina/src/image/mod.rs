@@ -144,8 +144,13 @@ impl Engine {
 
     /// The image's OCI config.
     pub fn image_config(&self, image: &ImageRecord) -> Result<oci_spec::image::ImageConfiguration> {
-        let digest = Digest::from_sha256_hex(&image.id)
-            .map_err(|_| ImageError::NotFound(image.id.clone()))?;
+        self.read_image_config(&image.id)
+    }
+
+    /// The config blob of image `id` (its config digest), parsed as `T`.
+    pub(crate) fn read_image_config<T: serde::de::DeserializeOwned>(&self, id: &str) -> Result<T> {
+        let digest =
+            Digest::from_sha256_hex(id).map_err(|_| ImageError::NotFound(id.to_string()))?;
         let bytes = self
             .blobs()?
             .read_blob(&digest, manifest::CONFIG_CAP)
@@ -165,6 +170,25 @@ impl Engine {
         let chains = self.image_chain_ids(&image.id)?;
         Ok(chains.iter().map(|c| self.layer_dir(c)).collect())
     }
+}
+
+/// The first column of every row the query `sql` returns for `params`, in order.
+pub(crate) fn query_column<T, C>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<C>
+where
+    T: rusqlite::types::FromSql,
+    C: FromIterator<T>,
+{
+    let mut st = conn.prepare_cached(sql).map_err(ImageError::from)?;
+    let rows = st
+        .query_map(params, |r| r.get::<_, T>(0))
+        .map_err(ImageError::from)?;
+    Ok(rows
+        .collect::<rusqlite::Result<C>>()
+        .map_err(ImageError::from)?)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! and blobs go afterwards (a crash in between leaves only what the next sweep removes).
 
 use super::store::{set_name, ImagesLock};
-use super::{normalize_name, ImageError};
+use super::{normalize_name, query_column, ImageError};
 use crate::digest::Digest;
 use crate::reference::Reference;
 use crate::{Engine, Result};
@@ -91,14 +91,8 @@ impl Engine {
         let mut targets: Vec<(String, Option<String>)> = Vec::new();
         if opts.all {
             let conn = self.db()?.conn();
-            let mut st = conn
-                .prepare("SELECT id FROM images ORDER BY created_ns DESC")
-                .map_err(ImageError::from)?;
-            let ids: Vec<String> = st
-                .query_map([], |r| r.get(0))
-                .map_err(ImageError::from)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(ImageError::from)?;
+            let ids: Vec<String> =
+                query_column(conn, "SELECT id FROM images ORDER BY created_ns DESC", [])?;
             targets.extend(ids.into_iter().map(|i| (i, None)));
         }
         for r in refs {

@@ -13,7 +13,7 @@
 
 use super::layers::{open_blob, unpack_layer};
 use super::manifest::{chain_ids, ConfigSummary, Manifest, CONFIG_CAP, MANIFEST_CAP};
-use super::{ImageError, ImageRecord};
+use super::{query_column, ImageError, ImageRecord};
 use crate::digest::Digest;
 use crate::store::lock::FileLock;
 use crate::store::write_atomic;
@@ -88,15 +88,7 @@ impl Engine {
             }
         }
         let conn = self.db()?.conn();
-        let strings = |sql: &str| -> Result<HashSet<String>> {
-            let mut st = conn.prepare_cached(sql).map_err(ImageError::from)?;
-            let rows = st
-                .query_map([], |r| r.get::<_, String>(0))
-                .map_err(ImageError::from)?;
-            Ok(rows
-                .collect::<rusqlite::Result<_>>()
-                .map_err(ImageError::from)?)
-        };
+        let strings = |sql: &str| -> Result<HashSet<String>> { query_column(conn, sql, []) };
         let gc = FileLock::try_exclusive(&self.paths.locks().join("blobs.lock"))?;
         let rd = std::fs::read_dir(blobs.layout().join("blobs/sha256"));
         if let (Some(_gc), Ok(rd)) = (gc, rd) {
@@ -138,16 +130,11 @@ impl Engine {
 
     /// Chain IDs (hex) of an image's layers, lowest first.
     pub fn image_chain_ids(&self, image_id: &str) -> Result<Vec<String>> {
-        let conn = self.db()?.conn();
-        let mut st = conn
-            .prepare_cached("SELECT chain_id FROM image_layers WHERE image_id=?1 ORDER BY position")
-            .map_err(ImageError::from)?;
-        let rows = st
-            .query_map([image_id], |r| r.get::<_, String>(0))
-            .map_err(ImageError::from)?;
-        Ok(rows
-            .collect::<rusqlite::Result<_>>()
-            .map_err(ImageError::from)?)
+        query_column(
+            self.db()?.conn(),
+            "SELECT chain_id FROM image_layers WHERE image_id=?1 ORDER BY position",
+            [image_id],
+        )
     }
 
     /// The record of the image with this full ID, if it exists.
@@ -174,16 +161,11 @@ impl Engine {
 
     /// Names of an image, oldest first.
     pub fn image_names(&self, id: &str) -> Result<Vec<String>> {
-        let conn = self.db()?.conn();
-        let mut st = conn
-            .prepare_cached("SELECT name FROM image_names WHERE image_id=?1 ORDER BY rowid")
-            .map_err(ImageError::from)?;
-        let rows = st
-            .query_map([id], |r| r.get::<_, String>(0))
-            .map_err(ImageError::from)?;
-        Ok(rows
-            .collect::<rusqlite::Result<_>>()
-            .map_err(ImageError::from)?)
+        query_column(
+            self.db()?.conn(),
+            "SELECT name FROM image_names WHERE image_id=?1 ORDER BY rowid",
+            [id],
+        )
     }
 
     /// Reads and checks the manifest and config of an image whose blobs are stored.

@@ -98,6 +98,17 @@ pub enum Compression {
 }
 
 impl Compression {
+    /// The compression of a stream, from its first bytes.
+    pub fn sniff(head: &[u8]) -> Compression {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+
     /// Podman's names (`gzip`, `zstd`, `uncompressed`).
     pub fn name(self) -> &'static str {
         match self {
