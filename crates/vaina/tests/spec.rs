@@ -18,25 +18,23 @@ fn setup() -> Option<TestEnv> {
         return None;
     }
     let env = TestEnv::new();
-    let tar = env.dir.path().join("busybox.tar");
-    common::make_busybox_tar(&tar);
-    env.ok([
-        "import".as_ref(),
-        "--change".as_ref(),
-        "CMD [\"/bin/sh\"]".as_ref(),
-        tar.as_os_str(),
-        "bb".as_ref(),
-    ]);
+    // `localhost/bb:latest`, which the short name `bb` designates.
+    env.busybox_image();
     Some(env)
 }
 
-/// `vaina run --rm --network none FLAGS... bb ARGS...`, asserting success; returns stdout.
-fn run(env: &TestEnv, flags: &[&str], args: &[&str]) -> String {
+/// The arguments `run --rm --network none FLAGS... bb ARGS...`.
+fn run_args<'a>(flags: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec!["run", "--rm", "--network", "none"];
     v.extend_from_slice(flags);
     v.push("bb");
     v.extend_from_slice(args);
-    env.ok(v)
+    v
+}
+
+/// `vaina run --rm --network none FLAGS... bb ARGS...`, asserting success; returns stdout.
+fn run(env: &TestEnv, flags: &[&str], args: &[&str]) -> String {
+    env.ok(run_args(flags, args))
 }
 
 fn sh(env: &TestEnv, flags: &[&str], script: &str) -> String {
@@ -45,11 +43,7 @@ fn sh(env: &TestEnv, flags: &[&str], script: &str) -> String {
 
 /// `vaina run` that must fail with `code`; returns stderr.
 fn run_fails(env: &TestEnv, code: i32, flags: &[&str], args: &[&str]) -> String {
-    let mut v = vec!["run", "--rm", "--network", "none"];
-    v.extend_from_slice(flags);
-    v.push("bb");
-    v.extend_from_slice(args);
-    env.fails(code, v)
+    env.fails(code, run_args(flags, args))
 }
 
 #[test]
@@ -112,7 +106,8 @@ fn same_defaults_as_podman_itself() {
             .output()
             .unwrap()
     };
-    let tar = p.join("busybox.tar");
+    // The tar `busybox_image` imported.
+    let tar = p.join("bb.tar");
     let imp = podman(&["import", tar.to_str().unwrap(), "localhost/bb:latest"]);
     assert!(
         imp.status.success(),

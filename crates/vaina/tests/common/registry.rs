@@ -265,24 +265,7 @@ pub struct TokenServer {
 
 impl TokenServer {
     fn start(dir: &Path, user: &str, password: &str) -> TokenServer {
-        openssl(
-            dir,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=vaina token issuer",
-                "-keyout",
-                "token.key",
-                "-out",
-                "token.crt",
-            ],
-        );
+        self_signed(dir, "vaina token issuer", "token");
         let der = openssl(dir, &["x509", "-in", "token.crt", "-outform", "DER"]);
         let x5c = base64_encode(&der);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -432,26 +415,34 @@ fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
     super::checked_output(Command::new("openssl").args(args).current_dir(dir)).stdout
 }
 
+/// A self-signed certificate `<name>.crt` with key `<name>.key` in `dir`, for common name `cn`.
+fn self_signed(dir: &Path, cn: &str, name: &str) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={cn}"),
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.crt"),
+        ],
+    );
+}
+
 /// A CA and a server certificate for 127.0.0.1 signed by it (`ca.crt`, `server.crt/key`).
 fn make_certs(d: &Path) {
     let run = |args: &[&str]| {
         openssl(d, args);
     };
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=vaina test CA",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-    ]);
+    self_signed(d, "vaina test CA", "ca");
     std::fs::write(
         d.join("ext.cnf"),
         "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
