@@ -258,6 +258,7 @@ fn published_port_answers_on_loopback_and_port_lists_it() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], format!("80/tcp -> 127.0.0.1:{port}"));
     assert!(lines[1].starts_with("90/tcp -> 0.0.0.0:"), "{out}");
+    let random = lines[1].to_string();
     assert_eq!(
         t.env.ok(["port", "pub", "80"]).trim(),
         format!("127.0.0.1:{port}")
@@ -313,6 +314,8 @@ fn published_port_answers_on_loopback_and_port_lists_it() {
         t.env.ok(["port", "pub", "80"]).trim(),
         format!("127.0.0.1:{port}")
     );
+    // The random host port was chosen at create: the same after the restart.
+    assert!(t.env.ok(["port", "pub"]).contains(&random));
 }
 
 #[test]

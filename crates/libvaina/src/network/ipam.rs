@@ -189,33 +189,7 @@ pub fn reserve_ports(
     };
     for m in ports.iter_mut() {
         if m.host_port == 0 {
-            let span = m.range.max(1);
-            let start = rand::random_range(RANDOM_PORTS);
-            let mut chosen = None;
-            let total = (*RANDOM_PORTS.end() - *RANDOM_PORTS.start()) as u32;
-            for i in 0..total {
-                let p = *RANDOM_PORTS.start() as u32
-                    + (start as u32 - *RANDOM_PORTS.start() as u32 + i) % total;
-                if p + span as u32 - 1 > *RANDOM_PORTS.end() as u32 {
-                    continue;
-                }
-                let mut free = true;
-                for k in 0..span {
-                    if conflict(&m.protocol, &m.host_ip, p as u16 + k)?.is_some()
-                        || !bindable(&m.protocol, &m.host_ip, p as u16 + k)
-                    {
-                        free = false;
-                        break;
-                    }
-                }
-                if free {
-                    chosen = Some(p as u16);
-                    break;
-                }
-            }
-            m.host_port = chosen.ok_or_else(|| {
-                NetworkError::Invalid("no free host port left for a random port".into())
-            })?;
+            m.host_port = random_free_port(tx, m)?;
         }
         for (h, _) in m.pairs() {
             if let Some(owner) = conflict(&m.protocol, &m.host_ip, h)? {
@@ -232,6 +206,49 @@ pub fn reserve_ports(
         }
     }
     Ok(())
+}
+
+/// A random host port (the first of `m.range` consecutive ones) that no container of this
+/// store holds and nothing on the host listens on.
+pub fn random_free_port(
+    conn: &rusqlite::Connection,
+    m: &super::ports::PortMapping,
+) -> Result<u16, NetworkError> {
+    let conflict = |proto: &str, port: u16| -> Result<bool, NetworkError> {
+        Ok(conn
+            .query_row(
+                "SELECT container_id FROM network_ports WHERE protocol = ?1 AND host_port = ?2",
+                params![proto, port],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .is_some())
+    };
+    let span = m.range.max(1);
+    let start = rand::random_range(RANDOM_PORTS);
+    let mut chosen = None;
+    let total = (*RANDOM_PORTS.end() - *RANDOM_PORTS.start()) as u32;
+    for i in 0..total {
+        let p = *RANDOM_PORTS.start() as u32
+            + (start as u32 - *RANDOM_PORTS.start() as u32 + i) % total;
+        if p + span as u32 - 1 > *RANDOM_PORTS.end() as u32 {
+            continue;
+        }
+        let mut free = true;
+        for k in 0..span {
+            if conflict(&m.protocol, p as u16 + k)?
+                || !bindable(&m.protocol, &m.host_ip, p as u16 + k)
+            {
+                free = false;
+                break;
+            }
+        }
+        if free {
+            chosen = Some(p as u16);
+            break;
+        }
+    }
+    chosen.ok_or_else(|| NetworkError::Invalid("no free host port left for a random port".into()))
 }
 
 /// True when nothing on the host listens on the port (a quick bind probe, TCP and UDP only).

@@ -231,10 +231,16 @@ impl TestEnv {
 impl Drop for TestEnv {
     fn drop(&mut self) {
         if std::thread::panicking() {
+            // A failed test may leave containers running: take them away before the store's
+            // directory goes, so the host is not left with their processes and mounts.
+            let _ = self.run(["system", "reset", "-f"]);
             return;
         }
         let mounts = self.leaked_mounts();
         let procs = self.leaked_processes();
+        if !mounts.is_empty() || !procs.is_empty() {
+            let _ = self.run(["system", "reset", "-f"]);
+        }
         assert!(mounts.is_empty(), "test leaked mounts: {mounts:#?}");
         assert!(procs.is_empty(), "test leaked processes: {procs:#?}");
     }

@@ -285,6 +285,14 @@ impl Engine {
                 }
             }
         }
+        // Random host ports are chosen now, as Podman does: they stay the same across
+        // restarts and show in `inspect`/`ps` before the first start.
+        if bridge {
+            let conn = self.db()?.conn();
+            for m in ports.iter_mut().filter(|m| m.host_port == 0) {
+                m.host_port = network::ipam::random_free_port(conn, m)?;
+            }
+        }
         Ok(ContainerNetwork {
             mode,
             networks,
