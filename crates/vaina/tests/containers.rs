@@ -550,14 +550,10 @@ mod pty {
     fn run_i_forwards_stdin_without_tty() {
         require_root!();
         let (env, img) = TestEnv::with_busybox();
-        let mut c = env
-            .cmd(["run", "-i", "--rm", img, "sh", "-c", "read x; echo got-$x"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        c.stdin.take().unwrap().write_all(b"abc\n").unwrap();
-        let out = c.wait_with_output().unwrap();
+        let out = common::output_with_stdin(
+            &mut env.cmd(["run", "-i", "--rm", img, "sh", "-c", "read x; echo got-$x"]),
+            b"abc\n",
+        );
         assert_eq!(String::from_utf8_lossy(&out.stdout), "got-abc\n");
         assert_eq!(out.status.code(), Some(0));
     }
