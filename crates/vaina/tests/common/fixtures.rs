@@ -12,21 +12,16 @@ use sha2::{Digest as _, Sha256};
 use std::io::Write;
 use std::path::Path;
 
-/// How a layer blob is compressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
-    None,
-    Gzip,
-    Zstd,
-}
+/// How a layer blob is compressed (the engine's enum; the fixtures write the blobs themselves).
+pub use libvaina::registry::manifest::Compression;
 
-impl Compression {
-    fn media_type(self) -> &'static str {
-        match self {
-            Compression::None => "application/vnd.oci.image.layer.v1.tar",
-            Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
-            Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
-        }
+/// The OCI media type of a layer blob compressed with `c` (spelled out here, independently of
+/// the engine's own table).
+fn media_type(c: Compression) -> &'static str {
+    match c {
+        Compression::None => "application/vnd.oci.image.layer.v1.tar",
+        Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
+        Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
     }
 }
 
@@ -270,7 +265,7 @@ fn write_image_blobs(layout: &Path, spec: &ImageSpec) -> (Vec<u8>, Vec<u8>) {
         diff_ids.push(sha256(tar));
         let blob = compress(tar, *c);
         put_blob(layout, &blob);
-        layer_descs.push(descriptor(c.media_type(), &blob));
+        layer_descs.push(descriptor(media_type(*c), &blob));
     }
     let config = serde_json::to_vec(&spec.config_json(&diff_ids)).unwrap();
     put_blob(layout, &config);
