@@ -59,6 +59,23 @@ pub fn repo_digests(names: &[String], digests: &[String]) -> Vec<String> {
     out
 }
 
+/// The `(image_id, value)` rows of `sql` as lists of values by image ID, in row order.
+fn grouped_by_image(
+    conn: &rusqlite::Connection,
+    sql: &str,
+) -> Result<HashMap<String, Vec<String>>> {
+    let mut st = conn.prepare_cached(sql).map_err(ImageError::from)?;
+    let rows = st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .map_err(ImageError::from)?;
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for row in rows {
+        let (id, v) = row.map_err(ImageError::from)?;
+        out.entry(id).or_default().push(v);
+    }
+    Ok(out)
+}
+
 impl Engine {
     /// Every image in the store, newest first.
     pub fn list_images(&self) -> Result<Vec<ImageSummary>> {
@@ -66,32 +83,14 @@ impl Engine {
         let conn = db.conn();
         // One read transaction: the three queries see the same snapshot.
         let snapshot = conn.unchecked_transaction().map_err(ImageError::from)?;
-        let mut names: HashMap<String, Vec<String>> = HashMap::new();
-        {
-            let mut st = conn
-                .prepare_cached("SELECT image_id, name FROM image_names ORDER BY rowid")
-                .map_err(ImageError::from)?;
-            let rows = st
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-                .map_err(ImageError::from)?;
-            for row in rows {
-                let (id, n) = row.map_err(ImageError::from)?;
-                names.entry(id).or_default().push(n);
-            }
-        }
-        let mut digests: HashMap<String, Vec<String>> = HashMap::new();
-        {
-            let mut st = conn
-                .prepare_cached("SELECT image_id, digest FROM image_manifests ORDER BY rowid")
-                .map_err(ImageError::from)?;
-            let rows = st
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-                .map_err(ImageError::from)?;
-            for row in rows {
-                let (id, d) = row.map_err(ImageError::from)?;
-                digests.entry(id).or_default().push(d);
-            }
-        }
+        let mut names = grouped_by_image(
+            conn,
+            "SELECT image_id, name FROM image_names ORDER BY rowid",
+        )?;
+        let mut digests = grouped_by_image(
+            conn,
+            "SELECT image_id, digest FROM image_manifests ORDER BY rowid",
+        )?;
         let mut st = conn
             .prepare_cached(
                 "SELECT id, manifest_digest, created_ns, size, labels, names_history FROM images
