@@ -419,14 +419,7 @@ fn inspect_and_history() {
 #[test]
 fn store_is_an_oci_layout_for_skopeo() {
     require_root!();
-    if std::process::Command::new("skopeo")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: skopeo is not installed");
-        return;
-    }
+    require_programs!("skopeo");
     let env = TestEnv::new();
     let id = import(&env, "foo");
     let image = format!(

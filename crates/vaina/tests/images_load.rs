@@ -557,14 +557,7 @@ fn oversized_config_is_refused() {
 #[test]
 fn containers_see_the_merged_layers() {
     require_root!();
-    if std::process::Command::new("runc")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: runc is not installed");
-        return;
-    }
+    require_programs!("runc");
     let env = TestEnv::new();
     let layout = env.dir.path().join("layout");
     fixtures::write_oci_image(

@@ -73,10 +73,7 @@ fn default_privileges_match_podman() {
 #[test]
 fn same_defaults_as_podman_itself() {
     let Some(env) = setup() else { return };
-    if Command::new("podman").arg("--version").output().is_err() {
-        eprintln!("skipped: podman is not installed");
-        return;
-    }
+    require_programs!("podman");
     let script = "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|Seccomp|NoNewPrivs):' /proc/self/status; id; cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null; cat /proc/sys/net/ipv4/ping_group_range";
     let variants: [&[&str]; 4] = [
         &[],
