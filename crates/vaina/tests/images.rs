@@ -4,19 +4,9 @@
 mod common;
 
 use common::TestEnv;
-use std::path::PathBuf;
-
-/// A busybox rootfs tarball in the test env's directory.
-fn busybox_tar(env: &TestEnv) -> PathBuf {
-    let p = env.dir.path().join("busybox.tar");
-    if !p.exists() {
-        common::make_busybox_tar(&p);
-    }
-    p
-}
 
 fn import(env: &TestEnv, name: &str) -> String {
-    let tar = busybox_tar(env);
+    let tar = env.busybox_tar();
     let out = env.ok(["import".as_ref(), tar.as_os_str(), name.as_ref()]);
     let id = out
         .trim()
@@ -78,7 +68,7 @@ fn import_same_tar_twice_gives_one_image() {
 fn import_changes_and_stdin() {
     require_root!();
     let env = TestEnv::new();
-    let tar = busybox_tar(&env);
+    let tar = env.busybox_tar();
     common::checked_output(
         env.cmd([
             "import",
@@ -230,7 +220,7 @@ fn rmi_all_and_force() {
         format!("Untagged: localhost/foo:latest\nUntagged: localhost/bar:latest\nDeleted: {id}\n")
     );
     import(&env, "a");
-    let tar = busybox_tar(&env);
+    let tar = env.busybox_tar();
     env.ok([
         "import".as_ref(),
         "-c".as_ref(),
@@ -247,7 +237,7 @@ fn rmi_all_and_force() {
 fn prune_removes_dangling() {
     require_root!();
     let env = TestEnv::new();
-    let tar = busybox_tar(&env);
+    let tar = env.busybox_tar();
     let dangling = env.ok([
         "import".as_ref(),
         "-c".as_ref(),
@@ -286,7 +276,7 @@ fn prune_removes_dangling() {
 fn images_flags() {
     require_root!();
     let env = TestEnv::new();
-    let tar = busybox_tar(&env);
+    let tar = env.busybox_tar();
     import(&env, "zeta");
     env.ok(["tag", "zeta", "alpha:v2"]);
     let labelled = env.ok([
@@ -350,7 +340,7 @@ fn images_flags() {
 fn inspect_and_history() {
     require_root!();
     let env = TestEnv::new();
-    let tar = busybox_tar(&env);
+    let tar = env.busybox_tar();
     let out = env.ok([
         "import".as_ref(),
         "-c".as_ref(),
@@ -436,7 +426,7 @@ fn store_is_an_oci_layout_for_skopeo() {
 fn concurrent_imports_of_one_tar() {
     require_root!();
     let env = TestEnv::new();
-    let tar = busybox_tar(&env);
+    let tar = env.busybox_tar();
     let mut children: Vec<_> = (0..4)
         .map(|i| {
             env.cmd([
@@ -480,7 +470,7 @@ fn concurrent_imports_of_one_tar() {
 fn rmi_racing_import() {
     require_root!();
     let env = TestEnv::new();
-    let tar = busybox_tar(&env);
+    let tar = env.busybox_tar();
     for round in 0..5 {
         import(&env, "race");
         let imp = env
@@ -520,7 +510,7 @@ fn rmi_racing_import() {
 fn before_since_and_platform_flags() {
     require_root!();
     let env = TestEnv::new();
-    let tar = busybox_tar(&env);
+    let tar = env.busybox_tar();
     let old = env.dir.path().join("old.tar");
     let new = env.dir.path().join("new.tar");
     std::fs::copy(&tar, &old).unwrap();
@@ -655,7 +645,7 @@ fn tag_moves_a_name_between_images() {
     require_root!();
     let env = TestEnv::new();
     let a = import(&env, "app");
-    let tar = busybox_tar(&env);
+    let tar = env.busybox_tar();
     let b = env.ok([
         "import".as_ref(),
         "-c".as_ref(),

@@ -10,16 +10,8 @@ use serde_json::json;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
-fn busybox_tar(env: &TestEnv) -> PathBuf {
-    let p = env.dir.path().join("busybox.tar");
-    if !p.exists() {
-        common::make_busybox_tar(&p);
-    }
-    p
-}
-
 fn import(env: &TestEnv, name: &str, label: &str) -> String {
-    let tar = busybox_tar(env);
+    let tar = env.busybox_tar();
     let out = env.ok([
         "import".as_ref(),
         "-c".as_ref(),
@@ -479,7 +471,7 @@ fn archives_that_are_no_image_are_refused() {
     let d = env.dir.path();
     let garbage = d.join("garbage");
     std::fs::write(&garbage, b"this is not an archive at all\n").unwrap();
-    let plain_tar = busybox_tar(&env);
+    let plain_tar = env.busybox_tar();
     let empty = d.join("empty");
     std::fs::write(&empty, b"").unwrap();
     for p in [&garbage, &plain_tar, &empty] {

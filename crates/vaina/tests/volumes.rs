@@ -502,7 +502,7 @@ fn image_volumes_are_anonymous_and_filled() {
     require_root!();
     let env = TestEnv::new();
     env.busybox_image();
-    let tar = env.dir.path().join("bb.tar");
+    let tar = env.busybox_tar();
     env.ok([
         "import",
         "--change",

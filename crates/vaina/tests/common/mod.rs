@@ -408,12 +408,18 @@ impl TestEnv {
         (env, img)
     }
 
-    /// Imports a busybox image as `localhost/bb:latest` (CMD /bin/sh) and returns that name.
-    pub fn busybox_image(&self) -> &'static str {
+    /// The busybox root filesystem tarball `bb.tar` in this environment's directory (made once).
+    pub fn busybox_tar(&self) -> PathBuf {
         let tar = self.dir.path().join("bb.tar");
         if !tar.exists() {
             make_busybox_tar(&tar);
         }
+        tar
+    }
+
+    /// Imports a busybox image as `localhost/bb:latest` (CMD /bin/sh) and returns that name.
+    pub fn busybox_image(&self) -> &'static str {
+        let tar = self.busybox_tar();
         self.ok([
             "import".as_ref(),
             "--change".as_ref(),
