@@ -92,8 +92,7 @@ fn diff_lists_added_changed_deleted() {
         out,
         "A /a\nA /a/b\nC /bin\nD /bin/ls\nC /etc\nD /etc/group\nC /etc/passwd\nC /tmp\nA /tmp/new\n"
     );
-    let j: serde_json::Value =
-        serde_json::from_str(&env.ok(["diff", "--format", "json", "d1"])).expect("json");
+    let j = env.ok_json(["diff", "--format", "json", "d1"]);
     assert_eq!(
         j,
         serde_json::json!({

@@ -100,8 +100,7 @@ fn detached_lifecycle_ps_logs_stop_rm() {
         env.ok(["ps", "--format", "{{.Names}} {{.State}}"]),
         "web running\n"
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&env.ok(["ps", "--format", "json"])).unwrap();
+    let json = env.ok_json(["ps", "--format", "json"]);
     assert_eq!(json[0]["Id"], id.as_str());
     assert_eq!(json[0]["Names"][0], "web");
     assert_eq!(json[0]["State"], "running");
@@ -384,7 +383,7 @@ fn inspect_shape_and_types() {
     require_root!();
     let (env, img) = TestEnv::with_busybox();
     let id = env.ok_trim(["create", "--name", "i", "--label", "a=b", img, "echo", "x"]);
-    let v: serde_json::Value = serde_json::from_str(&env.ok(["inspect", "i"])).unwrap();
+    let v = env.ok_json(["inspect", "i"]);
     let c = &v[0];
     assert_eq!(c["Id"], id.as_str());
     assert_eq!(c["Name"], "i");
@@ -410,7 +409,7 @@ fn inspect_shape_and_types() {
         "i\n"
     );
     env.fails(125, ["inspect", "--type", "image", "i"]);
-    let img_v: serde_json::Value = serde_json::from_str(&env.ok(["inspect", img])).unwrap();
+    let img_v = env.ok_json(["inspect", img]);
     assert!(img_v[0]["Id"].is_string());
     env.fails(125, ["inspect", "nosuch"]);
     env.ok(["container", "exists", "i"]);

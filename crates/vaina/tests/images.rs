@@ -37,8 +37,7 @@ fn import_and_list() {
         env.ok(["images", "-q", "--no-trunc"]).trim(),
         format!("sha256:{id}")
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&env.ok(["images", "--format", "json"])).unwrap();
+    let json = env.ok_json(["images", "--format", "json"]);
     assert_eq!(json[0]["Id"], id.as_str());
     assert_eq!(json[0]["Names"][0], "localhost/foo:latest");
     assert_eq!(
@@ -353,7 +352,7 @@ fn inspect_and_history() {
         "insp".as_ref(),
     ]);
     let id = out.trim().trim_start_matches("sha256:").to_string();
-    let v: serde_json::Value = serde_json::from_str(&env.ok(["image", "inspect", "insp"])).unwrap();
+    let v = env.ok_json(["image", "inspect", "insp"]);
     let i = &v[0];
     assert_eq!(i["Id"], id.as_str());
     assert_eq!(i["RepoTags"][0], "localhost/insp:latest");
@@ -396,8 +395,7 @@ fn inspect_and_history() {
     assert!(lines[1].contains("ADD file:"), "{h}");
     assert_eq!(env.ok(["history", "-q", "insp"]).trim(), &id[..12]);
     assert!(env.ok(["history", "--no-trunc", "insp"]).contains(&id));
-    let j: serde_json::Value =
-        serde_json::from_str(&env.ok(["history", "--format", "json", "insp"])).unwrap();
+    let j = env.ok_json(["history", "--format", "json", "insp"]);
     assert_eq!(j[0]["comment"], "hello");
     assert_eq!(
         env.ok(["image", "history", "--format", "{{.Comment}}", "insp"])
@@ -492,8 +490,7 @@ fn rmi_racing_import() {
             String::from_utf8_lossy(&out.stderr)
         );
         // Whatever the order, race2 is complete: its layer is there and readable.
-        let v: serde_json::Value =
-            serde_json::from_str(&env.ok(["image", "inspect", "race2"])).unwrap();
+        let v = env.ok_json(["image", "inspect", "race2"]);
         let upper = v[0]["GraphDriver"]["Data"]["UpperDir"]
             .as_str()
             .unwrap()
@@ -659,7 +656,7 @@ fn tag_moves_a_name_between_images() {
     // The old image lost its only name: it is dangling now.
     let out = env.ok(["images", "--filter", "dangling=true", "-q", "--no-trunc"]);
     assert_eq!(out.trim(), format!("sha256:{a}"));
-    let hist: serde_json::Value = serde_json::from_str(&env.ok(["image", "inspect", &a])).unwrap();
+    let hist = env.ok_json(["image", "inspect", &a]);
     assert_eq!(hist[0]["NamesHistory"][0], "localhost/app:latest");
     // index.json follows: one entry per name, the dangling image without a name.
     let index: serde_json::Value =

@@ -23,7 +23,7 @@ fn import(env: &TestEnv, name: &str, label: &str) -> String {
 }
 
 fn inspect(env: &TestEnv, name: &str) -> serde_json::Value {
-    let v: serde_json::Value = serde_json::from_str(&env.ok(["image", "inspect", name])).unwrap();
+    let v = env.ok_json(["image", "inspect", name]);
     v[0].clone()
 }
 

@@ -56,8 +56,7 @@ fn ps_and_inspect_show_no_image_and_rm_keeps_the_directory() {
     let id = env.ok_trim(["create", "--name", "r1", "--rootfs", d, "true"]);
     let ps = env.ok(["ps", "-a", "--format", "{{.ID}}|{{.Image}}|{{.Command}}"]);
     assert_eq!(ps.trim(), format!("{}||true", &id[..12]));
-    let js: serde_json::Value =
-        serde_json::from_str(&env.ok(["ps", "-a", "--format", "json"])).unwrap();
+    let js = env.ok_json(["ps", "-a", "--format", "json"]);
     assert_eq!(js[0]["Image"], "");
     assert_eq!(js[0]["ImageID"], "");
     let insp = env.ok([

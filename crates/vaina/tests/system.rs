@@ -44,7 +44,7 @@ fn version_layout_and_formats() {
         "{out}"
     );
 
-    let json: Value = serde_json::from_str(&env.ok(["version", "--format", "json"])).unwrap();
+    let json = env.ok_json(["version", "--format", "json"]);
     assert_eq!(json["Client"]["Version"], env!("CARGO_PKG_VERSION"));
     assert!(json["Client"]["APIVersion"].is_string());
 
@@ -65,7 +65,7 @@ fn info_json_shape() {
     env.set_registries_conf(
         "unqualified-search-registries = [\"quay.io\", \"docker.io\"]\n\n[[registry]]\nlocation = \"127.0.0.1:5000\"\ninsecure = true\n",
     );
-    let v: Value = serde_json::from_str(&env.ok(["info", "--format", "json"])).unwrap();
+    let v = env.ok_json(["info", "--format", "json"]);
     let host = &v["host"];
     assert_eq!(host["arch"], go_arch());
     assert_eq!(host["os"], "linux");

@@ -50,8 +50,7 @@ fn create_ls_inspect_exists_rm() {
         "tv map[a:b] map[device:tmpfs o:nodev type:tmpfs]\n"
     );
 
-    let js: serde_json::Value =
-        serde_json::from_str(&env.ok(["volume", "inspect", "myvol"])).unwrap();
+    let js = env.ok_json(["volume", "inspect", "myvol"]);
     let v = &js[0];
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
     assert_eq!(
@@ -252,7 +251,7 @@ fn copy_up_fills_a_new_volume_once() {
         data.join("passwd").is_file(),
         "image content copied into the volume"
     );
-    let js: serde_json::Value = serde_json::from_str(&env.ok(["volume", "inspect", "cu"])).unwrap();
+    let js = env.ok_json(["volume", "inspect", "cu"]);
     assert_eq!(js[0]["NeedsCopyUp"], false);
     // nocopy leaves a new volume empty.
     env.ok([
@@ -280,8 +279,7 @@ fn anonymous_volumes_go_with_rm_v_and_run_rm() {
     env.ok(["create", "--name", "a1", "-v", "/anon", img, "true"]);
     let vols = volume_names(&env);
     assert_eq!(vols.len(), 1);
-    let js: serde_json::Value =
-        serde_json::from_str(&env.ok(["volume", "inspect", &vols[0]])).unwrap();
+    let js = env.ok_json(["volume", "inspect", &vols[0]]);
     assert_eq!(js[0]["Anonymous"], true);
     assert_eq!(
         env.ok([
@@ -449,7 +447,7 @@ fn mount_backed_volume_is_mounted_while_used() {
     // Unmounted after the last user: the tmpfs content is gone.
     assert!(env.leaked_mounts().is_empty());
     assert!(!env.root.join("volumes/tv/_data/f").exists());
-    let js: serde_json::Value = serde_json::from_str(&env.ok(["volume", "inspect", "tv"])).unwrap();
+    let js = env.ok_json(["volume", "inspect", "tv"]);
     assert_eq!(js[0]["MountCount"], 0);
 }
 

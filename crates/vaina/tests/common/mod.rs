@@ -163,6 +163,16 @@ impl TestEnv {
         self.ok(args).trim().to_string()
     }
 
+    /// Runs and asserts exit 0; returns stdout parsed as JSON.
+    pub fn ok_json<I, S>(&self, args: I) -> serde_json::Value
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let out = self.ok(args);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+    }
+
     /// Runs and asserts the exit code; returns stderr.
     pub fn fails<I, S>(&self, code: i32, args: I) -> String
     where
