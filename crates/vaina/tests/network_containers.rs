@@ -221,6 +221,12 @@ fn containers_reach_each_other_by_name_and_alias() {
     assert!(out.contains("hello-by-name"), "{out}");
     assert!(out.contains("search dns.podman"), "{out}");
     assert!(out.contains("nameserver 10.232.1.1"), "{out}");
+    // The server's traffic shows in `stats` (NET IO: received / sent on its interfaces).
+    let io = t
+        .env
+        .ok(["stats", "--no-stream", "--format", "{{.NetIO}}", "web"]);
+    let (rx, tx) = io.trim().split_once(" / ").expect("NET IO");
+    assert!(rx != "0B" && tx != "0B", "{io}");
 }
 
 #[test]

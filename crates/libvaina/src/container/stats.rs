@@ -24,6 +24,34 @@ pub struct StatsSample {
     pub pids: u64,
     pub block_read: u64,
     pub block_write: u64,
+    /// Bytes received and sent on the container's own network interfaces (not `lo`); zero
+    /// when it shares the host's network namespace, as Podman shows.
+    pub net_input: u64,
+    pub net_output: u64,
+}
+
+/// Received and sent bytes over every interface but `lo` in a `/proc/PID/net/dev` text.
+fn net_dev_totals(text: &str) -> (u64, u64) {
+    let mut rx = 0u64;
+    let mut tx = 0u64;
+    for line in text.lines().skip(2) {
+        let Some((name, counters)) = line.split_once(':') else {
+            continue;
+        };
+        if name.trim() == "lo" {
+            continue;
+        }
+        let v: Vec<u64> = counters
+            .split_whitespace()
+            .map(|c| c.parse().unwrap_or(0))
+            .collect();
+        // Receive: bytes packets errs drop fifo frame compressed multicast; then transmit.
+        if v.len() >= 9 {
+            rx += v[0];
+            tx += v[8];
+        }
+    }
+    (rx, tx)
 }
 
 fn read_u64(p: &Path) -> Option<u64> {
@@ -135,6 +163,10 @@ impl Engine {
         s.id = rec.id.clone();
         s.name = rec.name.clone();
         s.uptime_secs = (super::record::now_nanos() - rec.started).max(0) as f64 / 1e9;
+        if rec.pid > 0 && rec.config.network.mode != "host" {
+            let dev = std::fs::read_to_string(format!("/proc/{}/net/dev", rec.pid));
+            (s.net_input, s.net_output) = net_dev_totals(&dev.unwrap_or_default());
+        }
         Ok(s)
     }
 
@@ -196,4 +228,19 @@ fn merge_json<T: serde::Serialize + serde::de::DeserializeOwned>(old: &T, new: &
     let mut a = serde_json::to_value(old).map_err(bad)?;
     merge(&mut a, serde_json::to_value(new).map_err(bad)?);
     Ok(serde_json::from_value(a).map_err(bad)?)
+}
+
+#[cfg(test)]
+mod net_tests {
+    #[test]
+    fn net_dev_totals_skip_lo() {
+        let text = "Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:     100       1    0    0    0     0          0         0      100       1    0    0    0     0       0          0
+  eth0:    1234      10    0    0    0     0          0         0      648       6    0    0    0     0       0          0
+  eth1:      10       1    0    0    0     0          0         0        2       1    0    0    0     0       0          0
+";
+        assert_eq!(super::net_dev_totals(text), (1244, 650));
+        assert_eq!(super::net_dev_totals(""), (0, 0));
+    }
 }

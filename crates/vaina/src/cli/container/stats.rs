@@ -109,7 +109,11 @@ fn row(s: &StatsSample, prev: Option<(&StatsSample, f64)>, no_trunc: bool) -> Ro
             human_size(s.mem_limit as f64)
         ),
         mem_perc: format!("{mem_perc:.2}%"),
-        net_io: "0B / 0B".into(),
+        net_io: format!(
+            "{} / {}",
+            human_size(s.net_input as f64),
+            human_size(s.net_output as f64)
+        ),
         block_io: format!(
             "{} / {}",
             human_size(s.block_read as f64),
