@@ -198,7 +198,10 @@ pub fn serve(
             Err(e)
                 if matches!(
                     e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                        // A socket with a receive timeout is not restarted after a signal.
+                        | std::io::ErrorKind::Interrupted
                 ) =>
             {
                 continue

@@ -64,10 +64,12 @@ impl Rtnl {
         let mut rbuf = vec![0u8; 65536];
         loop {
             rbuf.clear();
-            let n = self
-                .sock
-                .recv(&mut rbuf, 0)
-                .map_err(|e| (0, nl_err(what, e)))?;
+            let n = loop {
+                match self.sock.recv(&mut rbuf, 0) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    r => break r.map_err(|e| (0, nl_err(what, e)))?,
+                }
+            };
             let mut off = 0;
             while off < n {
                 let reply = <NetlinkMessage<RouteNetlinkMessage>>::deserialize(&rbuf[off..n])
