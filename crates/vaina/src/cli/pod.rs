@@ -480,8 +480,13 @@ pub fn create_for_container(engine: &mut Engine, name: &str) -> anyhow::Result<S
         create_command: std::env::args().collect(),
         ..Default::default()
     };
+    // The infra's options as `pod create` without flags gives them (containers.conf's
+    // `netns` and the other defaults included).
     let defaults = ContainerDefaults::from_conf(engine.containers_conf()?)?;
-    let infra = libvaina::container::options::CreateOptions::with_defaults(&defaults);
+    let no_flags: [&str; 0] = [];
+    let infra = InfraFlags::try_parse_from(no_flags)?
+        .flags
+        .to_options(Vec::new(), &defaults)?;
     let opts = PodCreateOptions {
         name: Some(name.to_string()),
         config,
