@@ -117,9 +117,15 @@ done
 fi
 
 if want rss; then
-echo "== peak RSS of the vaina run process"
-/usr/bin/time -v $V run --rm --network none localhost/bb true 2>"$OUT/rss.txt"
-grep "Maximum resident" "$OUT/rss.txt" | tee "$OUT/rss.md"
+echo "== peak RSS of the vaina run process (11 runs; it varies with how much of the binary the"
+echo "   page cache holds, since most of it is resident program text)"
+: >"$OUT/rss.txt"
+for _ in $(seq 11); do
+  /usr/bin/time -v $V run --rm --network none localhost/bb true 2>&1 >/dev/null |
+    awk '/Maximum resident/ {print $6}' >>"$OUT/rss.txt"
+done
+sort -n "$OUT/rss.txt" | awk '{v[NR]=$1} END {printf "peak RSS (kB): min %d, median %d, max %d\n", v[1], v[int((NR+1)/2)], v[NR]}' |
+  tee "$OUT/rss.md"
 fi
 
 echo
