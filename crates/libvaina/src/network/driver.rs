@@ -295,6 +295,10 @@ impl NetworkDriver for BridgeDriver {
                 errors.push(e);
             }
         }
+        // The last network on the host takes vaina's table with it.
+        if let Err(e) = firewall::remove_table_if_unused() {
+            errors.push(e);
+        }
         errors
     }
 }

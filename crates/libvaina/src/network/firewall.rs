@@ -26,6 +26,17 @@ use std::process::{Command, Stdio};
 /// vaina's table (family inet: one table for IPv4 and IPv6).
 pub const TABLE: &str = "vaina";
 
+/// The table is shared by every store on the host, so its changes are serialised by one
+/// host-wide lock (as iptables does with /run/xtables.lock): every batch, and the
+/// check-then-delete of an unused table, which must not race another store's first batch.
+const HOST_LOCK: &str = "/run/vaina-nftables.lock";
+
+/// Holds the host-wide nftables lock until dropped; `None` when it cannot be taken (no
+/// writable /run: then nothing else can be serialised either).
+fn host_lock() -> Option<crate::store::lock::FileLock> {
+    crate::store::lock::FileLock::exclusive(std::path::Path::new(HOST_LOCK)).ok()
+}
+
 /// What a network contributes to the table.
 #[derive(Debug, Clone)]
 pub struct NetworkRules {
@@ -225,6 +236,7 @@ pub fn apply(script: &str) -> Result<(), NetworkError> {
     if script.trim().is_empty() {
         return Ok(());
     }
+    let _lock = host_lock();
     let mut child = Command::new("nft")
         .args(["-f", "-"])
         .stdin(Stdio::piped())
@@ -263,6 +275,35 @@ pub fn table_exists() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Deletes vaina's table when nothing on the host uses it any more: no element in any set or
+/// map and no container chain (every network of every store gone). The next setup writes the
+/// base table again. Returns whether it was deleted.
+pub fn remove_table_if_unused() -> Result<bool, NetworkError> {
+    let _lock = host_lock();
+    let out = Command::new("nft")
+        .args(["list", "table", "inet", TABLE])
+        .stderr(Stdio::null())
+        .output()
+        .map_err(|e| NetworkError::Command(format!("nft: {e}")))?;
+    if !out.status.success() || !table_is_unused(&String::from_utf8_lossy(&out.stdout)) {
+        return Ok(false);
+    }
+    let status = Command::new("nft")
+        .args(["delete", "table", "inet", TABLE])
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| NetworkError::Command(format!("nft: {e}")))?;
+    Ok(status.success())
+}
+
+/// True for a listing of vaina's table with no set or map elements and no container chain.
+fn table_is_unused(listing: &str) -> bool {
+    !listing.lines().any(|l| {
+        let l = l.trim_start();
+        l.starts_with("elements =") || l.starts_with("chain c-")
+    })
+}
+
 /// Runs removal commands as one batch; when the batch fails (an element already gone), runs
 /// them one by one and returns the errors of those that still fail, except "does not exist".
 pub fn remove_all(cmds: &[String]) -> Vec<NetworkError> {
@@ -281,6 +322,22 @@ pub fn remove_all(cmds: &[String]) -> Vec<NetworkError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unused_table_is_only_one_without_elements_or_container_chains() {
+        let base = "table inet vaina {\n\tset nets4 {\n\t\ttype ipv4_addr\n\t}\n\tchain prerouting {\n\t}\n}\n";
+        assert!(table_is_unused(base));
+        let with_net = base.replace(
+            "type ipv4_addr",
+            "type ipv4_addr\n\t\telements = { 10.0.0.0/24 }",
+        );
+        assert!(!table_is_unused(&with_net));
+        let with_ctr = base.replace(
+            "chain prerouting",
+            "chain c-0123abc {\n\t}\n\tchain prerouting",
+        );
+        assert!(!table_is_unused(&with_ctr));
+    }
 
     #[test]
     fn container_script() {
