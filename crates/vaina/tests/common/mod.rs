@@ -6,6 +6,7 @@
 
 pub mod fake_registry;
 pub mod fixtures;
+pub mod pty;
 pub mod registry;
 
 use std::ffi::OsStr;
