@@ -149,40 +149,14 @@ pub fn insert(conn: &Connection, c: &ContainerRecord) -> Result<(), ContainerErr
 
 /// Finds a container by exact name, full ID or unique ID prefix, as Podman does.
 pub fn lookup(conn: &Connection, name_or_id: &str) -> Result<ContainerRecord, ContainerError> {
-    let not_found = || ContainerError::NotFound(name_or_id.to_string());
-    if name_or_id.is_empty() {
-        return Err(not_found());
+    use crate::store::db::{lookup_name_or_id, NameOrId};
+    match lookup_name_or_id(conn, "containers", COLUMNS, name_or_id, from_row)? {
+        NameOrId::One(r) => Ok(r),
+        NameOrId::Ambiguous => Err(ContainerError::Invalid(format!(
+            "more than one result for container {name_or_id:?}: container already exists"
+        ))),
+        NameOrId::NotFound => Err(ContainerError::NotFound(name_or_id.to_string())),
     }
-    let by = |sql: &str| -> Result<Option<ContainerRecord>, ContainerError> {
-        Ok(conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM containers WHERE {sql}"))?
-            .query_row([name_or_id], from_row)
-            .optional()?)
-    };
-    if let Some(c) = by("id = ?1")? {
-        return Ok(c);
-    }
-    if let Some(c) = by("name = ?1")? {
-        return Ok(c);
-    }
-    if name_or_id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let mut st = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM containers WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2"
-        ))?;
-        let found = st
-            .query_map([name_or_id.to_ascii_lowercase()], from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        match found.len() {
-            1 => return Ok(found.into_iter().next().expect("one")),
-            2 => {
-                return Err(ContainerError::Invalid(format!(
-                    "more than one result for container {name_or_id:?}: container already exists"
-                )))
-            }
-            _ => {}
-        }
-    }
-    Err(not_found())
 }
 
 /// Every container, newest first.

@@ -144,40 +144,14 @@ pub fn set_infra(conn: &Connection, id: &str, infra_id: &str) -> Result<(), PodE
 
 /// Finds a pod by exact name, full ID or unique ID prefix.
 pub fn lookup(conn: &Connection, name_or_id: &str) -> Result<PodRecord, PodError> {
-    let not_found = || PodError::NotFound(name_or_id.to_string());
-    if name_or_id.is_empty() {
-        return Err(not_found());
+    use crate::store::db::{lookup_name_or_id, NameOrId};
+    match lookup_name_or_id(conn, "pods", COLUMNS, name_or_id, from_row)? {
+        NameOrId::One(r) => Ok(r),
+        NameOrId::Ambiguous => Err(PodError::Invalid(format!(
+            "more than one result for pod {name_or_id:?}: pod already exists"
+        ))),
+        NameOrId::NotFound => Err(PodError::NotFound(name_or_id.to_string())),
     }
-    let by = |sql: &str| -> Result<Option<PodRecord>, PodError> {
-        Ok(conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM pods WHERE {sql}"))?
-            .query_row([name_or_id], from_row)
-            .optional()?)
-    };
-    if let Some(p) = by("id = ?1")? {
-        return Ok(p);
-    }
-    if let Some(p) = by("name = ?1")? {
-        return Ok(p);
-    }
-    if name_or_id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let mut st = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM pods WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2"
-        ))?;
-        let found = st
-            .query_map([name_or_id.to_ascii_lowercase()], from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        match found.len() {
-            1 => return Ok(found.into_iter().next().expect("one")),
-            2 => {
-                return Err(PodError::Invalid(format!(
-                    "more than one result for pod {name_or_id:?}: pod already exists"
-                )))
-            }
-            _ => {}
-        }
-    }
-    Err(not_found())
 }
 
 /// Every pod, newest first.

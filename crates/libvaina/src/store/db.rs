@@ -116,3 +116,50 @@ mod tests {
         assert_eq!(v, "b");
     }
 }
+
+/// How a name or ID matched the rows of a table with `id` and `name` columns.
+#[derive(Debug)]
+pub enum NameOrId<T> {
+    One(T),
+    /// An ID prefix shared by more than one row.
+    Ambiguous,
+    NotFound,
+}
+
+/// Podman's lookup order: exact ID, exact name, then a unique ID prefix (hex only). `columns`
+/// is the select list `from_row` reads.
+pub fn lookup_name_or_id<T>(
+    conn: &Connection,
+    table: &str,
+    columns: &str,
+    name_or_id: &str,
+    from_row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<NameOrId<T>> {
+    use rusqlite::OptionalExtension;
+    if name_or_id.is_empty() {
+        return Ok(NameOrId::NotFound);
+    }
+    for key in ["id", "name"] {
+        let found = conn
+            .prepare_cached(&format!("SELECT {columns} FROM {table} WHERE {key} = ?1"))?
+            .query_row([name_or_id], from_row)
+            .optional()?;
+        if let Some(row) = found {
+            return Ok(NameOrId::One(row));
+        }
+    }
+    if name_or_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let mut found = conn
+            .prepare_cached(&format!(
+                "SELECT {columns} FROM {table} WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2"
+            ))?
+            .query_map([name_or_id.to_ascii_lowercase()], from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        match found.len() {
+            1 => return Ok(NameOrId::One(found.remove(0))),
+            2 => return Ok(NameOrId::Ambiguous),
+            _ => {}
+        }
+    }
+    Ok(NameOrId::NotFound)
+}
