@@ -292,8 +292,7 @@ impl PreparedExec {
 /// All capabilities this process may hand out (its bounding set), for `exec --privileged`.
 fn all_capabilities() -> oci_spec::runtime::Capabilities {
     use std::str::FromStr;
-    super::spec::host::HostFacts::probe()
-        .bounding_capabilities
+    super::spec::host::bounding_capabilities()
         .iter()
         .filter_map(|c| oci_spec::runtime::Capability::from_str(c).ok())
         .collect()

@@ -143,6 +143,11 @@ fn x32_abi() -> bool {
     false
 }
 
+/// The capabilities in this process's bounding set (names without `CAP_`).
+pub fn bounding_capabilities() -> Vec<String> {
+    caps_in_mask(read_cap_mask("CapBnd").unwrap_or(u64::MAX))
+}
+
 /// A capability mask line (`CapBnd:\t000001ff...`) of /proc/self/status.
 fn read_cap_mask(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
